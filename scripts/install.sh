@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs Bastion into ./.venv with the machine's Python (3.11 or newer).
+#   scripts/install.sh          the application
+#   scripts/install.sh test     plus everything the test suite needs
+#   scripts/install.sh bench    plus the reference implementations the benchmarks compare against
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extra="${1:-}"
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=0
+apt_install() {
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install.sh: please install these packages with your package manager: $*" >&2
+    return 1
+  fi
+  if [ "$apt_updated" = 0 ]; then as_root apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+PYTHON="${PYTHON:-python3}"
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "install.sh: Bastion needs Python 3.11 or newer as '$PYTHON' (set PYTHON=...)" >&2
+  exit 2
+fi
+if [ ! -x .venv/bin/python ]; then
+  # Debian and Ubuntu ship venv and ensurepip in a separate package.
+  if ! "$PYTHON" -m venv .venv >/dev/null 2>&1; then
+    rm -rf .venv
+    ver=$("$PYTHON" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")')
+    apt_install "python${ver}-venv" || apt_install python3-venv
+    "$PYTHON" -m venv .venv
+  fi
+fi
+
+case "$extra" in
+  "") spec="." ;;
+  test) spec=".[test]" ;;
+  bench)
+    # vpdq (the reference video hasher) builds against the system FFmpeg libraries.
+    pkg-config --exists libavcodec libavformat libswscale 2>/dev/null ||
+      apt_install pkg-config libavcodec-dev libavformat-dev libavutil-dev libswscale-dev libavdevice-dev
+    spec=".[test,bench]" ;;
+  *) echo "install.sh: unknown extra '$extra' (use test or bench)" >&2; exit 2 ;;
+esac
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"

@@ -1,0 +1,1 @@
+"""Who may do what: API keys with scopes (users and roles arrive with the review UI)."""

@@ -1,0 +1,1 @@
+"""Banks: curated lists of known content (positive) and known false positives (negative)."""

@@ -1,0 +1,52 @@
+"""Turn media files into bank entries: hash them and keep the signals worth banking."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bastion.banks.records import NewEntry
+from bastion.signals.base import Signal
+from bastion.signals.extract import Extraction
+
+
+def entries_from_extraction(
+    extraction: Extraction,
+    *,
+    source: str,
+    labels: Iterable[str] = (),
+    note: str = "",
+    min_quality: int = 50,
+    signal_types: Iterable[str] | None = None,
+) -> tuple[list[NewEntry], list[str]]:
+    """Entries for every signal of the item, and notes on what was left out and why.
+
+    A PDQ hash below the quality floor is not banked: it would match unrelated flat images.
+    """
+    wanted = set(signal_types) if signal_types is not None else None
+    entries: list[NewEntry] = []
+    skipped: list[str] = []
+    label_list = list(labels)
+    for signal in extraction.signals:
+        if wanted is not None and signal.type not in wanted:
+            continue
+        if _too_low(signal, min_quality):
+            skipped.append(
+                f"{source}: pdq quality {signal.quality} < {min_quality}, not banked "
+                "(exact hashes still are)"
+            )
+            continue
+        entries.append(
+            NewEntry(
+                signal_type=signal.type,
+                value=signal.value,
+                labels=label_list,
+                note=note,
+                quality=signal.quality,
+                added_from=source,
+            )
+        )
+    return entries, skipped
+
+
+def _too_low(signal: Signal, min_quality: int) -> bool:
+    return signal.type == "pdq" and signal.quality is not None and signal.quality < min_quality

@@ -1,0 +1,189 @@
+"""One error hierarchy for the whole of Bastion.
+
+Every error a user can provoke is a :class:`BastionError` with a stable machine-readable ``code``
+(never renamed once released: integrations switch on it), an HTTP ``status`` and a human ``detail``.
+The API renders them as ``{"error": {"code": ..., "detail": ...}}``; the CLI maps them to exit code 2.
+Anything that is *not* a BastionError is a bug and is reported as ``internal_error``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class BastionError(Exception):
+    """Base of every expected error. Subclasses fix ``code`` and ``status``."""
+
+    code: ClassVar[str] = "bastion_error"
+    status: ClassVar[int] = 400
+
+    def __init__(self, detail: str, **context: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        # Extra, JSON-serialisable facts (line numbers, limits) that clients may show.
+        self.context = context
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "detail": self.detail}
+        if self.context:
+            body.update(self.context)
+        return {"error": body}
+
+
+# --- input and media --------------------------------------------------------------------------
+
+
+class InvalidInput(BastionError):
+    code = "invalid_input"
+    status = 400
+
+
+class EmptyMedia(BastionError):
+    code = "media_empty"
+    status = 422
+
+
+class UnsupportedMedia(BastionError):
+    code = "media_unsupported"
+    status = 415
+
+
+class CorruptMedia(BastionError):
+    code = "media_corrupt"
+    status = 422
+
+
+class ImageTooLarge(BastionError):
+    """An image whose pixel count exceeds the limit: a decompression bomb or absurd dimensions."""
+
+    code = "image_too_large"
+    status = 422
+
+
+class VideoNoStream(BastionError):
+    code = "video_no_video_stream"
+    status = 422
+
+
+class VideoInvalidDimensions(BastionError):
+    code = "video_invalid_dimensions"
+    status = 422
+
+
+class VideoTooLong(BastionError):
+    code = "video_too_long"
+    status = 422
+
+
+class UploadTooLarge(BastionError):
+    code = "upload_too_large"
+    status = 413
+
+
+class InvalidSignal(BastionError):
+    """A signal value that does not parse for its type (bad hex, wrong length) or an unknown type."""
+
+    code = "invalid_signal"
+    status = 422
+
+
+class ImportMalformed(BastionError):
+    """A CSV/JSON import with bad rows; ``context['errors']`` lists ``{line, detail}``."""
+
+    code = "import_malformed"
+    status = 422
+
+
+# --- URL fetching -------------------------------------------------------------------------------
+
+
+class UrlBlocked(BastionError):
+    """A URL Bastion refuses to fetch: bad scheme, private or loopback address, credentials."""
+
+    code = "url_blocked"
+    status = 422
+
+
+class FetchFailed(BastionError):
+    code = "fetch_failed"
+    status = 502
+
+
+class FetchTimeout(BastionError):
+    code = "fetch_timeout"
+    status = 504
+
+
+class FetchTooLarge(BastionError):
+    code = "fetch_too_large"
+    status = 413
+
+
+# --- resources ----------------------------------------------------------------------------------
+
+
+class NotFound(BastionError):
+    code = "not_found"
+    status = 404
+
+
+class BankNotFound(NotFound):
+    code = "bank_not_found"
+
+
+class EntryNotFound(NotFound):
+    code = "bank_entry_not_found"
+
+
+class KeyNotFound(NotFound):
+    code = "api_key_not_found"
+
+
+class ContentNotFound(NotFound):
+    code = "content_not_found"
+
+
+class Conflict(BastionError):
+    code = "conflict"
+    status = 409
+
+
+class BankExists(Conflict):
+    code = "bank_exists"
+
+
+# --- access -------------------------------------------------------------------------------------
+
+
+class Unauthorized(BastionError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(BastionError):
+    code = "forbidden"
+    status = 403
+
+
+# --- operations ---------------------------------------------------------------------------------
+
+
+class ConfigurationError(BastionError):
+    code = "configuration_error"
+    status = 500
+
+
+class DatabaseNotReady(BastionError):
+    code = "database_not_ready"
+    status = 503
+
+
+def all_error_classes() -> list[type[BastionError]]:
+    """Every concrete error class, for the uniqueness test and the API docs."""
+    found: list[type[BastionError]] = []
+    pending: list[type[BastionError]] = [BastionError]
+    while pending:
+        cls = pending.pop()
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return sorted(found, key=lambda c: c.code)

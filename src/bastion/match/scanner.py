@@ -1,0 +1,194 @@
+"""The scan pipeline: content -> signals -> matches -> a recorded result.
+
+Used by ``bastion scan``, ``POST /v1/scan`` and the demo. Media bytes are never stored: the content
+row keeps kind, size, SHA-256 and decode facts; the signal rows keep the hashes; match rows keep
+which entry matched at what distance, so a decision can be explained later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import update
+
+from bastion.errors import BastionError, InvalidInput
+from bastion.match.cache import MatcherCache
+from bastion.match.matcher import Match, MatchOutcome
+from bastion.settings import Settings
+from bastion.signals.base import HashLimits, MediaInfo, Signal
+from bastion.signals.extract import Extraction, extract_signals
+from bastion.signals.registry import get_signal_type
+from bastion.storage.db import Database
+from bastion.storage.models import BankEntryRow, ContentRow, MatchRow, SignalRow, utcnow
+
+MAX_SUPPLIED_SIGNALS = 10_000
+
+
+@dataclass(slots=True)
+class ScanResult:
+    name: str | None
+    content_id: int | None = None
+    media: MediaInfo | None = None
+    signals: list[Signal] = field(default_factory=list)
+    matches: list[Match] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: BastionError | None = None
+
+    @property
+    def matched(self) -> bool:
+        return any(m.bank_kind == "positive" and not m.suppressed for m in self.matches)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "content_id": self.content_id,
+            "kind": self.media.kind.value if self.media else None,
+            "media": _media_dict(self.media) if self.media else None,
+            "matched": self.matched,
+            "signals": [_signal_dict(s) for s in self.signals],
+            "matches": [m.to_dict() for m in self.matches],
+            "reasons": [m.reason for m in self.matches],
+            "notes": self.notes,
+            "error": self.error.to_dict()["error"] if self.error else None,
+        }
+
+
+def _media_dict(media: MediaInfo) -> dict[str, Any]:
+    data = asdict(media)
+    data["kind"] = media.kind.value
+    return data
+
+
+def _signal_dict(signal: Signal) -> dict[str, Any]:
+    return {key: value for key, value in asdict(signal).items() if value is not None}
+
+
+def limits_from(settings: Settings) -> HashLimits:
+    return HashLimits(
+        max_image_pixels=settings.max_image_pixels,
+        max_video_pixels=settings.max_video_pixels,
+        max_video_seconds=settings.max_video_seconds,
+        video_frames_per_second=settings.video_frames_per_second,
+    )
+
+
+def normalize_supplied(raw: list[tuple[str, str]]) -> list[Signal]:
+    """Signals a client computed itself (``(type, value)`` pairs), validated and normalised."""
+    if not raw:
+        raise InvalidInput("no signals given")
+    if len(raw) > MAX_SUPPLIED_SIGNALS:
+        raise InvalidInput(f"at most {MAX_SUPPLIED_SIGNALS} signals per scan")
+    signals = []
+    for signal_name, value in raw:
+        kind = get_signal_type(signal_name)
+        signals.append(Signal(type=kind.name, value=kind.normalize(value)))
+    return signals
+
+
+class Scanner:
+    def __init__(self, db: Database, settings: Settings, cache: MatcherCache | None = None) -> None:
+        self._db = db
+        self._settings = settings
+        self._cache = cache or MatcherCache(settings)
+        self.limits = limits_from(settings)
+
+    def scan_bytes(
+        self,
+        data: bytes,
+        *,
+        name: str | None = None,
+        declared_type: str | None = None,
+        source: str = "upload",
+        external_id: str | None = None,
+    ) -> ScanResult:
+        extraction = extract_signals(
+            data, filename=name, declared_type=declared_type, limits=self.limits
+        )
+        return self.scan_extraction(
+            extraction, name=name, source=source, external_id=external_id, size=len(data)
+        )
+
+    def scan_extraction(
+        self,
+        extraction: Extraction,
+        *,
+        name: str | None,
+        source: str,
+        external_id: str | None = None,
+        size: int | None = None,
+    ) -> ScanResult:
+        result = ScanResult(name=name, media=extraction.media, signals=extraction.signals)
+        self._match_and_record(result, source=source, external_id=external_id, size=size)
+        return result
+
+    def scan_signals(
+        self,
+        signals: list[Signal],
+        *,
+        name: str | None = None,
+        source: str = "signals",
+        external_id: str | None = None,
+    ) -> ScanResult:
+        result = ScanResult(name=name, signals=signals)
+        self._match_and_record(result, source=source, external_id=external_id, size=None)
+        return result
+
+    def _match_and_record(
+        self, result: ScanResult, *, source: str, external_id: str | None, size: int | None
+    ) -> None:
+        with self._db.session() as session:
+            outcome: MatchOutcome = self._cache.get(session).match(result.signals)
+            result.matches, result.notes = outcome.matches, outcome.notes
+            sha256 = next((s.value for s in result.signals if s.type == "sha256"), None)
+            content = ContentRow(
+                kind=result.media.kind.value if result.media else "signals",
+                source=source,
+                external_id=external_id,
+                name=(result.name or "")[:1024] or None,
+                sha256=sha256,
+                size=size,
+                meta={
+                    "media": _media_dict(result.media) if result.media else None,
+                    "notes": result.notes,
+                },
+            )
+            session.add(content)
+            session.flush()
+            session.add_all(
+                SignalRow(
+                    content_id=content.id,
+                    signal_type=s.type,
+                    value=s.value,
+                    quality=s.quality,
+                    frame_time=s.frame_time,
+                )
+                for s in result.signals
+            )
+            session.add_all(
+                MatchRow(
+                    content_id=content.id,
+                    bank_entry_id=m.entry_id,
+                    bank_name=m.bank,
+                    signal_type=m.signal_type,
+                    distance=m.distance,
+                    threshold=m.threshold,
+                    suppressed=m.suppressed,
+                    details={"detail": m.detail, "suppressed_by": m.suppressed_by},
+                )
+                for m in result.matches
+            )
+            matched_ids = sorted({m.entry_id for m in result.matches})
+            if matched_ids:
+                now = utcnow()
+                session.execute(
+                    update(BankEntryRow)
+                    .where(BankEntryRow.id.in_(matched_ids))
+                    .values(last_seen=now)
+                )
+                session.execute(
+                    update(BankEntryRow)
+                    .where(BankEntryRow.id.in_(matched_ids), BankEntryRow.first_seen.is_(None))
+                    .values(first_seen=now)
+                )
+            result.content_id = content.id

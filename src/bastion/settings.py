@@ -1,0 +1,91 @@
+"""Every ``BASTION_*`` setting, typed, in one place.
+
+Each field below is documented in ``docs/settings.md``; a test checks that the two agree.
+Settings are read from the environment (and an optional ``.env`` file in the working directory).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BASTION_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        Path("./bastion-data"), description="Folder for the embedded SQLite database."
+    )
+    database_url: str = Field(
+        "", description="SQLAlchemy URL; empty means SQLite in data_dir (bastion.sqlite3)."
+    )
+    host: str = Field("127.0.0.1", description="Address the HTTP server binds.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the HTTP server binds.")
+    log_level: str = Field("info", description="Logging level: debug, info, warning, error.")
+
+    max_upload_mb: float = Field(200.0, gt=0, description="Largest accepted upload, in MiB.")
+    max_image_pixels: int = Field(
+        64_000_000, gt=0, description="Largest image (width x height) decoded; above is a bomb."
+    )
+    max_video_pixels: int = Field(
+        8192 * 4320, gt=0, description="Largest video frame (width x height) decoded."
+    )
+    max_video_seconds: float = Field(
+        4 * 3600.0, gt=0, description="Longest video hashed, in seconds."
+    )
+    video_frames_per_second: float = Field(
+        1.0, ge=0, description="Video frames hashed per second; 0 hashes every frame."
+    )
+
+    pdq_threshold: int = Field(
+        31, ge=0, le=256, description="Default PDQ Hamming distance for a match."
+    )
+    pdq_min_quality: int = Field(
+        50, ge=0, le=100, description="PDQ hashes below this quality are too low to match."
+    )
+    vpdq_frame_threshold: int = Field(
+        31, ge=0, le=256, description="Default per-frame PDQ distance for video matching."
+    )
+    vpdq_query_match_percent: float = Field(
+        80.0,
+        ge=0,
+        le=100,
+        description="A video matches when this share of its frames match a bank video (excerpt).",
+    )
+    vpdq_bank_match_percent: float = Field(
+        80.0,
+        ge=0,
+        le=100,
+        description="...or when this share of the bank video's frames are found (compilation).",
+    )
+
+    fetch_allow_private: bool = Field(
+        False, description="Allow URL fetches to private, loopback and link-local addresses."
+    )
+    fetch_timeout_seconds: float = Field(
+        20.0, gt=0, description="Total time allowed for one URL fetch."
+    )
+    fetch_max_redirects: int = Field(5, ge=0, description="Redirects followed by a URL fetch.")
+
+    scan_workers: int = Field(
+        0, ge=0, description="Processes hashing files in `bastion scan`; 0 means one per core."
+    )
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'bastion.sqlite3').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once. Tests build their own ``Settings`` instead."""
+    return Settings()

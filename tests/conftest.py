@@ -1,0 +1,74 @@
+"""Shared fixtures: one database per test, on SQLite and (when available) PostgreSQL.
+
+PostgreSQL tests use ``BASTION_TEST_POSTGRES_URL`` (the test script sets it after checking the
+server answers). Outside CI they skip with the reason when it is unset; in CI they must run, so a
+missing server fails the run instead of silently skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bastion.settings import Settings
+
+if TYPE_CHECKING:
+    from bastion.runtime import Bastion
+
+POSTGRES_URL = os.environ.get("BASTION_TEST_POSTGRES_URL", "")
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _require_postgres() -> str:
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    if IN_CI:
+        pytest.fail("CI must run the PostgreSQL tests: BASTION_TEST_POSTGRES_URL is not set")
+    pytest.skip("PostgreSQL not available: set BASTION_TEST_POSTGRES_URL (scripts/test.sh does)")
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped after the test."""
+    base = make_url(_require_postgres())
+    name = f"bastion_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bastion.sqlite3'}"
+    url: str = request.getfixturevalue("fresh_postgres_url")
+    return url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path, database_url=database_url)
+
+
+@pytest.fixture
+def bastion(settings: Settings) -> Iterator[Bastion]:
+    from bastion.runtime import Bastion
+
+    app = Bastion.from_settings(settings)
+    try:
+        yield app
+    finally:
+        app.close()
