@@ -1,8 +1,9 @@
 """One error hierarchy for the whole of Bastion.
 
-Every error a user can provoke is a :class:`BastionError` with a stable machine-readable ``code``
-(never renamed once released: integrations switch on it), an HTTP ``status`` and a human ``detail``.
-The API renders them as ``{"error": {"code": ..., "detail": ...}}``; the CLI maps them to exit code 2.
+Every error a user can provoke is a :class:`BastionError` with a stable, machine-readable
+``code`` (never renamed once released: integrations switch on it), an HTTP ``status`` and a
+human ``detail``. The API renders them as ``{"error": {"code": ..., "detail": ...}}``; the CLI
+maps them to exit code 2.
 Anything that is *not* a BastionError is a bug and is reported as ``internal_error``.
 """
 
@@ -81,7 +82,7 @@ class UploadTooLarge(BastionError):
 
 
 class InvalidSignal(BastionError):
-    """A signal value that does not parse for its type (bad hex, wrong length) or an unknown type."""
+    """A signal value that does not parse for its type (bad hex, wrong length), or unknown type."""
 
     code = "invalid_signal"
     status = 422

@@ -33,7 +33,9 @@ CATEGORIES: tuple[TvecCategory, ...] = (
     TvecCategory(
         "tvec01", "Educational, journalistic or research exception", (), "", always_review=True
     ),
-    TvecCategory("tvec1", "Branded or perpetrator-produced content", ("a", "b", "c"), _DSA_VIOLENCE),
+    TvecCategory(
+        "tvec1", "Branded or perpetrator-produced content", ("a", "b", "c"), _DSA_VIOLENCE
+    ),
     TvecCategory("tvec2", "Credible threat to life", ("d",), _DSA_VIOLENCE, escalate=True),
     TvecCategory("tvec3", "Attack tactics detail", ("d",), _DSA_VIOLENCE),
     TvecCategory("tvec4", "Material support or financing", ("c",), _DSA_ILLEGAL),

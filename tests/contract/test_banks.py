@@ -141,9 +141,12 @@ def test_entry_disable_until_update_and_delete(bastion: Bastion) -> None:
                 s, "photos", entry.id, actor=ACTOR, disabled_until=datetime(2030, 1, 1)
             )
     with bastion.db.session() as s:
-        assert bastion.banks.update_entry(
-            s, "photos", entry.id, actor=ACTOR, disabled_until=None
-        ).disabled_until is None
+        assert (
+            bastion.banks.update_entry(
+                s, "photos", entry.id, actor=ACTOR, disabled_until=None
+            ).disabled_until
+            is None
+        )
         bastion.banks.delete_entry(s, "photos", entry.id, actor=ACTOR)
         with pytest.raises(EntryNotFound):
             bastion.banks.get_entry(s, "photos", entry.id)
@@ -155,7 +158,7 @@ CSV_GOOD = (
     "signal_type,value,labels,note\n"
     "pdq,{p1},tvec1;tvec6,poster\n"
     "md5,d41d8cd98f00b204e9800998ecf8427e,,\n"
-    "sha256,{sha},TVEC7,\"note, with comma\"\n"
+    'sha256,{sha},TVEC7,"note, with comma"\n'
 )
 
 

@@ -17,7 +17,9 @@ from .helpers import flip_bits, random_pdq, vpdq_text
 ACTOR = "test:analyst"
 
 
-def _bank(bastion: Bastion, name: str, values: list[tuple[str, str]], **kwargs: object) -> list[int]:
+def _bank(
+    bastion: Bastion, name: str, values: list[tuple[str, str]], **kwargs: object
+) -> list[int]:
     with bastion.db.session() as s:
         bastion.banks.create(s, name=name, actor=ACTOR, **kwargs)  # type: ignore[arg-type]
         report = bastion.banks.add_entries(
@@ -73,13 +75,19 @@ def test_disabled_until_hides_an_entry_until_that_time(bastion: Bastion) -> None
     (entry_id,) = _bank(bastion, "propaganda", [("pdq", known)])
     with bastion.db.session() as s:
         bastion.banks.update_entry(
-            s, "propaganda", entry_id, actor=ACTOR,
+            s,
+            "propaganda",
+            entry_id,
+            actor=ACTOR,
             disabled_until=datetime.now(UTC) + timedelta(hours=1),
         )
     assert not bastion.scanner.scan_signals([Signal("pdq", known)]).matched
     with bastion.db.session() as s:
         bastion.banks.update_entry(
-            s, "propaganda", entry_id, actor=ACTOR,
+            s,
+            "propaganda",
+            entry_id,
+            actor=ACTOR,
             disabled_until=datetime.now(UTC) - timedelta(seconds=1),
         )
     assert bastion.scanner.scan_signals([Signal("pdq", known)]).matched

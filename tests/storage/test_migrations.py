@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -30,12 +31,8 @@ def test_upgrade_creates_every_model_table_and_nothing_drifts(database_url: str)
 def test_readiness_reports_an_unmigrated_database(database_url: str) -> None:
     db = Database(database_url)
     try:
-        try:
+        with pytest.raises(DatabaseNotReady, match="bastion db upgrade"):
             db.check_ready()
-        except DatabaseNotReady as error:
-            assert "bastion db upgrade" in error.detail
-        else:
-            raise AssertionError("an empty database must not be reported ready")
         db.upgrade()
         db.check_ready()
     finally:

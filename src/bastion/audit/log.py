@@ -89,7 +89,9 @@ class AuditLog:
             # Serialise writers for the rest of this transaction so two events never chain
             # onto the same predecessor (SQLite already has a single writer).
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
-        last = session.scalars(select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(1)).first()
+        last = session.scalars(
+            select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(1)
+        ).first()
         prev_hash = last.hash if last else GENESIS_HASH
         # Round-trip through JSON now so the hashed form equals what the database returns later.
         clean_details = json.loads(json.dumps(details or {}, default=str))

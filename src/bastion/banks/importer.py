@@ -119,7 +119,9 @@ def _rows_json(text: str, fmt: ImportFormat) -> list[tuple[int, dict[str, Any]]]
             except json.JSONDecodeError as exc:
                 rows.append((number, {"__error__": f"invalid JSON: {exc.msg}"}))
                 continue
-            rows.append((number, item if isinstance(item, dict) else {"__error__": "not an object"}))
+            rows.append(
+                (number, item if isinstance(item, dict) else {"__error__": "not an object"})
+            )
         return rows
     try:
         document = json.loads(text)
@@ -149,7 +151,9 @@ def parse_entries(
     errors: list[dict[str, Any]] = []
     for number, fields in rows:
         if "__error__" in fields:
-            errors.append({position: number, "code": "import_malformed", "detail": fields["__error__"]})
+            errors.append(
+                {position: number, "code": "import_malformed", "detail": fields["__error__"]}
+            )
             continue
         try:
             entries.append(_entry_from_fields(fields, f"{source}:{position} {number}"))

@@ -89,7 +89,10 @@ class NewEntry:
 
 @dataclass(slots=True)
 class AddReport:
-    """What adding or importing entries did. ``errors`` hold ``{"line"|"item": n, "detail": ...}``."""
+    """What adding or importing entries did.
+
+    ``errors`` hold ``{"line"|"item": n, "code": ..., "detail": ...}``.
+    """
 
     added: list[EntryInfo] = field(default_factory=list)
     duplicates: int = 0

@@ -369,7 +369,7 @@ class Banks:
         entry_id: int,
         *,
         actor: str,
-        disabled_until: datetime | None | bool = False,
+        disabled_until: datetime | bool | None = False,
         note: str | None = None,
         labels: Iterable[str] | None = None,
     ) -> EntryInfo:

@@ -1,8 +1,9 @@
 """The index interface every signal type's index implements.
 
-An implementer stores ``(entry_id, value)`` pairs and answers :meth:`SignalIndex.search` with every
-entry whose distance to the query is at most ``max_distance`` (no approximate misses: a match we fail
-to find is terrorist content left online). Start from ``index/exact.py`` for equality-only types.
+An implementer stores ``(entry_id, value)`` pairs and answers :meth:`SignalIndex.search` with
+every entry whose distance to the query is at most ``max_distance`` (no approximate misses: a
+match we fail to find is terrorist content left online). Start from ``index/exact.py`` for
+equality-only types.
 """
 
 from __future__ import annotations

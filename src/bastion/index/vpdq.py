@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
 from bastion.index.base import Hit, SignalIndex
 from bastion.index.pdq import Words, hamming_matrix, pack_pdq

@@ -1,1 +1,1 @@
-"""Matching: signals against banks, with explanations; and the scan pipeline that records results."""
+"""Matching: signals against banks, with explanations, and the scan pipeline that records it."""

@@ -193,7 +193,9 @@ class MatchIndexes:
         for (signal_type, threshold), index in self._indexes.items():
             if signal_type != signal.type:
                 continue
-            found.extend((hit, self._entries[hit.entry_id]) for hit in index.search(signal.value, threshold))
+            found.extend(
+                (hit, self._entries[hit.entry_id]) for hit in index.search(signal.value, threshold)
+            )
         return found
 
     def match(self, signals: list[Signal], now: datetime | None = None) -> MatchOutcome:
