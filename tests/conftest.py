@@ -50,8 +50,53 @@ def fresh_postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_postgres_url() -> Iterator[str]:
+    """One migrated PostgreSQL database per test process, emptied by ``clean_postgres_url``."""
+    base = make_url(_require_postgres())
+    name = f"bastion_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    from bastion.storage.db import Database
+
+    db = Database(url)
+    db.upgrade()
+    db.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def clean_postgres_url(migrated_postgres_url: str) -> str:
+    """The migrated database with every table emptied: far faster than a new database per test."""
+    from bastion.storage.models import Base
+
+    engine = create_engine(migrated_postgres_url)
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return migrated_postgres_url
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A ready database on each backend (SQLite file per test, emptied PostgreSQL database)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'bastion.sqlite3'}"
+    url: str = request.getfixturevalue("clean_postgres_url")
+    return url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database with no schema at all, for migration tests."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'bastion.sqlite3'}"
     url: str = request.getfixturevalue("fresh_postgres_url")

@@ -12,8 +12,8 @@ from bastion.storage.db import Database
 from bastion.storage.models import Base
 
 
-def test_upgrade_creates_every_model_table_and_nothing_drifts(database_url: str) -> None:
-    db = Database(database_url)
+def test_upgrade_creates_every_model_table_and_nothing_drifts(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
     try:
         db.upgrade()
         db.upgrade()  # idempotent: a second upgrade is a no-op
@@ -28,8 +28,8 @@ def test_upgrade_creates_every_model_table_and_nothing_drifts(database_url: str)
         db.dispose()
 
 
-def test_readiness_reports_an_unmigrated_database(database_url: str) -> None:
-    db = Database(database_url)
+def test_readiness_reports_an_unmigrated_database(empty_database_url: str) -> None:
+    db = Database(empty_database_url)
     try:
         with pytest.raises(DatabaseNotReady, match="bastion db upgrade"):
             db.check_ready()

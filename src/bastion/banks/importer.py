@@ -44,7 +44,11 @@ def _decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise ImportMalformed(f"import is not UTF-8 text (byte {exc.start})") from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise ImportMalformed(
+            f"import is not UTF-8 text (byte {exc.start})",
+            errors=[{"line": line, "code": ImportMalformed.code, "detail": "not UTF-8 text"}],
+        ) from None
 
 
 def _entry_from_fields(fields: dict[str, Any], source: str) -> NewEntry:
@@ -91,7 +95,13 @@ def _rows_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
                     raise ImportMalformed(
                         "CSV needs a header row naming at least signal_type and value "
                         f"(columns: {','.join(COLUMNS)})",
-                        errors=[{"line": reader.line_num, "detail": "bad header"}],
+                        errors=[
+                            {
+                                "line": reader.line_num,
+                                "code": ImportMalformed.code,
+                                "detail": "bad header",
+                            }
+                        ],
                     )
                 continue
             if len(record) > len(header):
@@ -103,7 +113,7 @@ def _rows_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
     except csv.Error as exc:
         raise ImportMalformed(
             f"CSV is malformed at line {reader.line_num}: {exc}",
-            errors=[{"line": reader.line_num, "detail": str(exc)}],
+            errors=[{"line": reader.line_num, "code": ImportMalformed.code, "detail": str(exc)}],
         ) from None
     return rows
 
@@ -128,7 +138,7 @@ def _rows_json(text: str, fmt: ImportFormat) -> list[tuple[int, dict[str, Any]]]
     except json.JSONDecodeError as exc:
         raise ImportMalformed(
             f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-            errors=[{"line": exc.lineno, "detail": exc.msg}],
+            errors=[{"line": exc.lineno, "code": ImportMalformed.code, "detail": exc.msg}],
         ) from None
     if isinstance(document, dict) and isinstance(document.get("entries"), list):
         document = document["entries"]

@@ -6,6 +6,7 @@ are committed together or not at all.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import re
 from collections.abc import Iterable
@@ -287,7 +288,7 @@ class Banks:
                 select(BankEntryRow.signal_type, BankEntryRow.value_key).where(
                     BankEntryRow.bank_id == bank.id
                 )
-            ).tuples()
+            )
         )
         rows: list[BankEntryRow] = []
         for entry in entries:
@@ -350,7 +351,7 @@ class Banks:
         signal_type: str | None = None,
         limit: int = 100,
         after_id: int = 0,
-    ) -> list[EntryInfo]:
+    ) -> builtins.list[EntryInfo]:  # `list` here would mean the method above
         bank = self._row(session, bank_name)
         query = (
             select(BankEntryRow)

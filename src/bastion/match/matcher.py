@@ -160,7 +160,7 @@ class MatchIndexes:
     def load(cls, session: Session, settings: Settings) -> MatchIndexes:
         rows = session.execute(
             select(BankEntryRow, BankRow).join(BankRow).where(BankRow.enabled.is_(True))
-        ).tuples()
+        )
         entries = [
             IndexedEntry(
                 entry_id=entry.id,
