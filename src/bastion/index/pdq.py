@@ -25,7 +25,8 @@ def pack_pdq(hex_values: Iterable[str]) -> Words:
 def hamming_matrix(queries: Words, entries: Words) -> npt.NDArray[np.int32]:
     """Distances between every query row and every entry row, shape (Q, N)."""
     xor = np.bitwise_xor(queries[:, None, :], entries[None, :, :])
-    return np.bitwise_count(xor).sum(axis=2, dtype=np.int32)
+    distances: npt.NDArray[np.int32] = np.bitwise_count(xor).sum(axis=2, dtype=np.int32)
+    return distances
 
 
 class PdqIndex(SignalIndex):

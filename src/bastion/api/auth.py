@@ -1,0 +1,99 @@
+"""Who is calling: the Bastion services for a request, and the API key with its scopes.
+
+Keys arrive as ``Authorization: Bearer <key>``; a bare ``Authorization: <key>`` is accepted too, as
+Meta's Hasher-Matcher-Actioner clients send it. The key itself is never logged: audit events and
+log lines name a key by its prefix (``key:ab12cd34``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+from sqlalchemy.exc import SQLAlchemyError
+
+from bastion.accounts.keys import ApiKeyInfo, require_scope
+from bastion.errors import DatabaseNotReady, Unauthorized
+from bastion.runtime import Bastion
+from bastion.settings import Settings
+
+_authorization = APIKeyHeader(
+    name="Authorization",
+    scheme_name="ApiKey",
+    description="`Bearer <key>` (or the bare key). Create keys with `bastion keys create`.",
+    auto_error=False,
+)
+
+
+class BastionProvider:
+    """Builds the services on first use, so the process answers /healthz even before the
+    database is reachable, and a failed start-up is retried by the next request."""
+
+    def __init__(self, settings: Settings, bastion: Bastion | None = None) -> None:
+        self.settings = settings
+        self._bastion = bastion
+        self._owned = bastion is None
+        self._lock = threading.Lock()
+
+    def get(self) -> Bastion:
+        if self._bastion is not None:
+            return self._bastion
+        with self._lock:
+            if self._bastion is None:
+                try:
+                    self._bastion = Bastion.from_settings(self.settings)
+                except SQLAlchemyError as exc:
+                    raise DatabaseNotReady(f"database unreachable: {type(exc).__name__}") from exc
+            return self._bastion
+
+    def close(self) -> None:
+        """Release the database pool, if this provider opened it."""
+        if self._owned and self._bastion is not None:
+            self._bastion.close()
+            self._bastion = None
+
+
+def get_bastion(request: Request) -> Bastion:
+    provider: BastionProvider = request.app.state.bastion
+    return provider.get()
+
+
+def presented_key(authorization: str | None) -> str:
+    if not authorization or not authorization.strip():
+        raise Unauthorized("missing API key: send 'Authorization: Bearer <key>'")
+    scheme, _, rest = authorization.strip().partition(" ")
+    if scheme.lower() == "bearer" and rest.strip():
+        return rest.strip()
+    return authorization.strip()
+
+
+def require(scope: str | None) -> Callable[..., ApiKeyInfo]:
+    """A dependency admitting live keys that hold ``scope`` (any live key when None).
+
+    It is a plain function, so FastAPI runs its database lookup in the threadpool.
+    """
+
+    def dependency(
+        request: Request, authorization: Annotated[str | None, Security(_authorization)] = None
+    ) -> ApiKeyInfo:
+        secret = presented_key(authorization)
+        bastion = get_bastion(request)
+        with bastion.db.session() as session:
+            key = bastion.keys.authenticate(session, secret)
+        if scope is not None:
+            require_scope(key, scope)
+        return key
+
+    return dependency
+
+
+AnyKey = Annotated[ApiKeyInfo, Depends(require(None))]
+ScanKey = Annotated[ApiKeyInfo, Depends(require("scan"))]
+BanksReadKey = Annotated[ApiKeyInfo, Depends(require("banks:read"))]
+BanksWriteKey = Annotated[ApiKeyInfo, Depends(require("banks:write"))]
+AuditKey = Annotated[ApiKeyInfo, Depends(require("audit:read"))]
+AdminKey = Annotated[ApiKeyInfo, Depends(require("admin"))]
+BastionDep = Annotated[Bastion, Depends(get_bastion)]

@@ -1,0 +1,95 @@
+"""Scanning: hash content and look it up in every enabled bank; or only hash it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from bastion.api import work
+from bastion.api.auth import AnyKey, BastionDep, ScanKey
+from bastion.api.inputs import read_scan_input
+from bastion.api.openapi_bodies import media_body
+from bastion.api.schemas import HashResponse, ScanResponse, SignalTypeList
+from bastion.match.matcher import default_threshold
+from bastion.signals.base import BytesHasher, DistanceSignal
+from bastion.signals.registry import all_signal_types
+
+router = APIRouter(prefix="/v1", tags=["scan"])
+
+NameQuery = Annotated[
+    str | None, Query(max_length=1024, description="File name for a raw body (helps detection).")
+]
+ExternalIdQuery = Annotated[
+    str | None, Query(max_length=255, description="Your own id for the content.")
+]
+_SCAN_FIELDS = {"external_id": "Your own id for the content."}
+
+
+@router.post(
+    "/scan",
+    response_model=ScanResponse,
+    summary="Scan content against every enabled bank",
+    description=(
+        "Send a file (multipart `file` part or a raw image/video body), a URL to fetch "
+        '(`{"url": ...}`) or precomputed signals (`{"signals": [...]}`). Answers 200 whether '
+        "or not anything matched; `matched` says which. The scan is recorded (signals and "
+        "matches, never the media)."
+    ),
+    openapi_extra=media_body(_SCAN_FIELDS, json_schema="ScanJsonRequest"),
+)
+async def scan(
+    request: Request,
+    key: ScanKey,
+    bastion: BastionDep,
+    name: NameQuery = None,
+    external_id: ExternalIdQuery = None,
+) -> JSONResponse:
+    limit = bastion.settings.max_upload_bytes
+    item = await read_scan_input(request, limit, name=name, external_id=external_id)
+    result = await run_in_threadpool(work.scan, bastion, item)
+    # Rendered as the scanner renders it (signals without null fields; a long video has
+    # thousands); ScanResponse documents the shape and a test holds the two together.
+    return JSONResponse(result.to_dict())
+
+
+@router.post(
+    "/hash",
+    response_model=HashResponse,
+    summary="Compute signals only: no matching, nothing recorded",
+    openapi_extra=media_body({}, json_schema="ScanJsonRequest"),
+)
+async def hash_content(
+    request: Request,
+    key: ScanKey,
+    bastion: BastionDep,
+    name: NameQuery = None,
+) -> JSONResponse:
+    limit = bastion.settings.max_upload_bytes
+    item = await read_scan_input(request, limit, name=name, external_id=None)
+    return JSONResponse(await run_in_threadpool(work.hash_only, bastion, item))
+
+
+@router.get(
+    "/signal-types",
+    response_model=SignalTypeList,
+    summary="Signal types, their display names and default match thresholds (any key)",
+)
+def signal_types(key: AnyKey, bastion: BastionDep) -> SignalTypeList:
+    found: list[dict[str, Any]] = []
+    for kind in all_signal_types():
+        item: dict[str, Any] = {
+            "name": kind.name,
+            "display_name": kind.display_name,
+            "default_threshold": default_threshold(bastion.settings, kind.name),
+            "max_distance": None,
+            "applies_to": [],
+        }
+        if issubclass(kind, DistanceSignal):
+            item["max_distance"] = kind.max_distance
+        if issubclass(kind, BytesHasher):
+            item["applies_to"] = sorted(k.value for k in kind.applies_to)
+        found.append(item)
+    return SignalTypeList.model_validate({"signal_types": found})

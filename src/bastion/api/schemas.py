@@ -1,0 +1,308 @@
+"""Pydantic models for what the API accepts and returns; they are what /openapi.json documents.
+
+Response models mirror the domain's records (``BankInfo``, ``EntryInfo``, ``ScanResult.to_dict()``)
+field for field and are filled with ``model_validate(record)``; no value is computed here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from bastion.banks.records import BankKind, BankSource, Severity, Tlp
+
+EXTERNAL_ID = Field(
+    None, max_length=255, description="The platform's own id for the content, kept with the scan."
+)
+
+
+class _Record(BaseModel):
+    """Built from a domain dataclass by attribute access."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class _Input(BaseModel):
+    """A request body: unknown fields are refused, so a typo is an error, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- errors and health --------------------------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    code: str = Field(description="Stable machine-readable code; see the table in docs/api.md.")
+    detail: str = Field(description="Human-readable explanation.")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class Status(BaseModel):
+    status: str
+
+
+# --- signals and scanning -----------------------------------------------------------------------
+
+
+class SignalTypeOut(BaseModel):
+    name: str = Field(description="Stable name used in banks, imports and scans.")
+    display_name: str
+    default_threshold: float = Field(
+        description="Match distance used when a bank sets none (vPDQ: per frame); 0 means "
+        "values must be identical."
+    )
+    max_distance: int | None = Field(description="Largest possible distance; null if exact.")
+    applies_to: list[str] = Field(description="Content kinds it is computed from.")
+
+
+class SignalTypeList(BaseModel):
+    signal_types: list[SignalTypeOut]
+
+
+class SignalOut(BaseModel):
+    """One signal; ``quality``, ``frame_time`` and ``frame_number`` appear only when set."""
+
+    type: str
+    value: str
+    quality: int | None = None
+    frame_time: float | None = None
+    frame_number: int | None = None
+
+
+class MediaOut(BaseModel):
+    kind: str
+    width: int | None = None
+    height: int | None = None
+    duration_seconds: float | None = None
+    frames_hashed: int | None = None
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+
+class MatchOut(BaseModel):
+    bank: str
+    bank_kind: str
+    entry_id: int
+    signal_type: str
+    distance: float
+    threshold: float
+    labels: list[str]
+    severity: str
+    tlp: str
+    provenance: dict[str, Any] = Field(description="Who added the entry, from where, when.")
+    note: str
+    frame_time: float | None = None
+    detail: dict[str, Any] | None = None
+    suppressed: bool = Field(description="True when a negative bank marks this a false positive.")
+    suppressed_by: dict[str, Any] | None = None
+    reason: str = Field(description="The match explained in one sentence.")
+
+
+class ScanResponse(BaseModel):
+    name: str | None
+    content_id: int | None = Field(description="Id of the recorded content item.")
+    kind: str | None
+    media: MediaOut | None
+    matched: bool = Field(description="True when any positive match is not suppressed.")
+    signals: list[SignalOut]
+    matches: list[MatchOut]
+    reasons: list[str]
+    notes: list[str]
+    error: ErrorDetail | None = None
+
+
+class HashResponse(BaseModel):
+    name: str | None
+    kind: str | None
+    media: MediaOut | None
+    signals: list[SignalOut]
+
+
+class SuppliedSignal(_Input):
+    type: str = Field(description="A signal type name, e.g. pdq, md5, sha256.")
+    value: str = Field(max_length=1_000_000)
+
+
+class ScanJsonRequest(_Input):
+    """Scan a URL (fetched by the server, with SSRF guards) or signals computed by the client."""
+
+    url: str | None = Field(None, max_length=2048, description="http(s) URL to fetch and scan.")
+    signals: list[SuppliedSignal] | None = Field(None, description="Precomputed signals.")
+    external_id: str | None = EXTERNAL_ID
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ScanJsonRequest:
+        if (self.url is None) == (self.signals is None):
+            raise ValueError("give exactly one of 'url' or 'signals'")
+        return self
+
+
+# --- banks --------------------------------------------------------------------------------------
+
+
+class BankCreate(_Input):
+    name: str = Field(description="1-128 letters, digits, '_', '.', '-', starting alphanumeric.")
+    description: str = ""
+    kind: BankKind = Field(BankKind.POSITIVE, description="negative banks hold false positives.")
+    labels: list[str] = Field(default_factory=list, description="TVEC codes, e.g. tvec1.")
+    severity: Severity = Severity.HIGH
+    source: BankSource = BankSource.LOCAL
+    tlp: Tlp = Field(Tlp.AMBER, description="TLP 2.0 marking: how far the bank may be shared.")
+    thresholds: dict[str, float] = Field(
+        default_factory=dict, description="Per-signal-type match distance overrides."
+    )
+    enabled: bool = True
+
+
+class BankUpdate(_Input):
+    """Fields left out (or null) stay as they are; a null threshold removes that override."""
+
+    name: str | None = Field(None, description="A new name for the bank.")
+    description: str | None = None
+    labels: list[str] | None = None
+    severity: Severity | None = None
+    tlp: Tlp | None = None
+    thresholds: dict[str, float | None] | None = None
+    enabled: bool | None = None
+
+
+class BankOut(_Record):
+    id: int
+    name: str
+    description: str
+    kind: BankKind
+    labels: list[str]
+    severity: Severity
+    source: BankSource
+    tlp: Tlp
+    thresholds: dict[str, float]
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    entry_count: int
+
+
+class BankList(BaseModel):
+    banks: list[BankOut]
+
+
+class EntryIn(_Input):
+    signal_type: str
+    value: str = Field(max_length=1_000_000)
+    labels: list[str] = Field(default_factory=list)
+    note: str = Field("", max_length=10_000)
+
+
+class EntryUpdate(_Input):
+    """Fields left out stay as they are; ``disabled_until: null`` re-enables the entry."""
+
+    disabled_until: AwareDatetime | None = Field(
+        None, description="ISO 8601 time with a timezone; the entry does not match until then."
+    )
+    note: str | None = Field(None, max_length=10_000)
+    labels: list[str] | None = None
+
+
+class EntryOut(_Record):
+    id: int
+    bank: str
+    signal_type: str
+    value: str
+    quality: int | None
+    labels: list[str]
+    note: str
+    added_by: str
+    added_from: str
+    added_at: datetime
+    first_seen: datetime | None
+    last_seen: datetime | None
+    disabled_until: datetime | None
+
+
+class EntryPage(BaseModel):
+    entries: list[EntryOut]
+    next_after_id: int | None = Field(
+        description="Pass as ?after_id= for the next page; null on the last page."
+    )
+
+
+class RowError(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    line: int | None = Field(None, description="Line number (CSV, JSON Lines).")
+    item: int | None = Field(None, description="1-based position in a JSON list.")
+    code: str
+    detail: str
+
+
+class AddResult(BaseModel):
+    added: int = Field(description="Entries written.")
+    duplicates: int = Field(description="Values the bank already held (not an error).")
+    errors: list[RowError] = Field(description="Rows skipped by a partial import.")
+    skipped: list[str] = Field(description="Signals deliberately not banked, and why.")
+    entries: list[EntryOut] = Field(description="The added entries (the first 1000).")
+
+
+# --- keys and audit -----------------------------------------------------------------------------
+
+
+class KeyCreate(_Input):
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[str] = Field(
+        description="Any of scan, banks:read, banks:write, audit:read, admin."
+    )
+    expires_at: AwareDatetime | None = None
+
+
+class KeyOut(_Record):
+    name: str
+    prefix: str = Field(description="Names the key in logs and audit events; revoke by it.")
+    scopes: list[str]
+    created_by: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class CreatedKeyOut(BaseModel):
+    key: KeyOut
+    secret: str = Field(description="The API key itself. Shown once; Bastion keeps only a hash.")
+
+
+class KeyList(BaseModel):
+    keys: list[KeyOut]
+
+
+class AuditEventOut(_Record):
+    id: int
+    occurred_at: datetime
+    actor: str
+    action: str
+    target_type: str
+    target_id: str
+    details: dict[str, Any]
+    hash: str
+
+
+class AuditPage(BaseModel):
+    events: list[AuditEventOut]
+    next_before_id: int | None = Field(
+        description="Pass as ?before_id= for older events; null when there are no more."
+    )
+
+
+class ChainReportOut(_Record):
+    events_checked: int
+    intact: bool
+    first_broken_id: int | None
+
+
+# Bodies the upload routes parse themselves; app.py adds them to the OpenAPI components.
+BODY_MODELS: tuple[type[BaseModel], ...] = (ScanJsonRequest,)

@@ -1,0 +1,117 @@
+"""The blocking calls behind the content routes, run by them in the threadpool.
+
+Each function only chooses which library call a parsed input needs (fetch, hash, scan, bank); the
+event loop never waits on hashing, fetching or the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bastion.api.inputs import MediaInput, ScanInput, SignalsInput, UrlInput
+from bastion.banks.from_media import entries_from_extraction
+from bastion.banks.importer import ImportFormat, import_entries
+from bastion.banks.records import AddReport
+from bastion.ingest.url_fetch import FetchPolicy, fetch_url
+from bastion.match.scanner import ScanResult, normalize_supplied
+from bastion.runtime import Bastion
+from bastion.signals.extract import Extraction, extract_signals
+from bastion.taxonomy import parse_label_list
+
+
+def _fetch(bastion: Bastion, url: str) -> MediaInput:
+    fetched = fetch_url(url, FetchPolicy.from_settings(bastion.settings))
+    return MediaInput(
+        data=fetched.data,
+        name=fetched.filename or fetched.final_url,
+        declared_type=fetched.content_type,
+    )
+
+
+def _extract(bastion: Bastion, media: MediaInput) -> Extraction:
+    return extract_signals(
+        media.data,
+        filename=media.name,
+        declared_type=media.declared_type,
+        limits=bastion.scanner.limits,
+    )
+
+
+def scan(bastion: Bastion, item: ScanInput) -> ScanResult:
+    """Hash, match and record one item (``POST /v1/scan``)."""
+    if isinstance(item, SignalsInput):
+        return bastion.scanner.scan_signals(
+            normalize_supplied(item.signals), external_id=item.external_id
+        )
+    source = "url" if isinstance(item, UrlInput) else "upload"
+    media = _fetch(bastion, item.url) if isinstance(item, UrlInput) else item
+    return bastion.scanner.scan_bytes(
+        media.data,
+        name=media.name,
+        declared_type=media.declared_type,
+        source=source,
+        external_id=item.external_id,
+    )
+
+
+def hash_only(bastion: Bastion, item: ScanInput) -> dict[str, Any]:
+    """Signals for one item, matched against nothing and recorded nowhere (``POST /v1/hash``)."""
+    if isinstance(item, SignalsInput):
+        result = ScanResult(name=None, signals=normalize_supplied(item.signals))
+    else:
+        media = _fetch(bastion, item.url) if isinstance(item, UrlInput) else item
+        extraction = _extract(bastion, media)
+        result = ScanResult(name=media.name, media=extraction.media, signals=extraction.signals)
+    full = result.to_dict()
+    return {key: full[key] for key in ("name", "kind", "media", "signals")}
+
+
+def bank_media(
+    bastion: Bastion,
+    bank: str,
+    media: MediaInput,
+    *,
+    labels: str | None,
+    note: str | None,
+    actor: str,
+) -> AddReport:
+    """Hash an uploaded file and bank its signals, with the upload named as their source."""
+    label_list = parse_label_list(labels or "")
+    with bastion.db.session() as session:
+        bastion.banks.get(session, bank)  # an unknown bank fails before a long video is hashed
+    extraction = _extract(bastion, media)
+    source = f"upload:{media.name}" if media.name else "upload"
+    entries, skipped = entries_from_extraction(
+        extraction,
+        source=source[:1000],
+        labels=label_list,
+        note=note or "",
+        min_quality=bastion.settings.pdq_min_quality,
+    )
+    with bastion.db.session() as session:
+        report = bastion.banks.add_entries(session, bank, entries, actor=actor)
+    report.skipped.extend(skipped)
+    return report
+
+
+def import_file(
+    bastion: Bastion,
+    bank: str,
+    data: bytes,
+    *,
+    fmt: ImportFormat,
+    partial: bool,
+    actor: str,
+    source: str,
+) -> AddReport:
+    with bastion.db.session() as session:
+        return import_entries(
+            bastion.banks,
+            session,
+            bank,
+            data,
+            fmt=fmt,
+            actor=actor,
+            source=source,
+            partial=partial,
+        )

@@ -1,0 +1,1 @@
+"""API tests over real HTTP on loopback."""

@@ -1,0 +1,51 @@
+"""Small helpers for the API tests: error-body checks and media uploads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+def error_code(response: httpx.Response) -> str:
+    """The error code of an error response, after checking the body has the one error shape."""
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert isinstance(body["error"]["detail"], str), body
+    code: str = body["error"]["code"]
+    return code
+
+
+def upload(
+    client: httpx.Client,
+    path: str,
+    data: bytes,
+    *,
+    filename: str = "upload.jpg",
+    content_type: str = "image/jpeg",
+    fields: dict[str, str] | None = None,
+    params: dict[str, Any] | None = None,
+) -> httpx.Response:
+    """POST ``data`` as the ``file`` part of a multipart form."""
+    return client.post(
+        path,
+        files={"file": (filename, data, content_type)},
+        data=fields or {},
+        params=params,
+    )
+
+
+def create_bank(client: httpx.Client, name: str, **fields: Any) -> dict[str, Any]:
+    response = client.post("/v1/banks", json={"name": name, **fields})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def pdq_of(client: httpx.Client, data: bytes) -> str:
+    """The PDQ hash the server computes for a photo."""
+    response = client.post("/v1/hash", content=data, headers={"Content-Type": "image/jpeg"})
+    assert response.status_code == 200, response.text
+    values = [s["value"] for s in response.json()["signals"] if s["type"] == "pdq"]
+    assert len(values) == 1
+    return str(values[0])
