@@ -143,7 +143,10 @@ def _rows_json(text: str, fmt: ImportFormat) -> list[tuple[int, dict[str, Any]]]
     if isinstance(document, dict) and isinstance(document.get("entries"), list):
         document = document["entries"]
     if not isinstance(document, list):
-        raise ImportMalformed('JSON import must be a list of entries or {"entries": [...]}')
+        raise ImportMalformed(
+            'JSON import must be a list of entries or {"entries": [...]}',
+            errors=[{"line": 1, "code": ImportMalformed.code, "detail": "not a list of entries"}],
+        )
     return [
         (index, item if isinstance(item, dict) else {"__error__": "not an object"})
         for index, item in enumerate(document, start=1)
@@ -193,7 +196,10 @@ def import_entries(
             error_count=len(errors),
         )
     if not entries and not errors:
-        raise ImportMalformed("the import holds no entries")
+        raise ImportMalformed(
+            "the import holds no entries",
+            errors=[{"line": 1, "code": ImportMalformed.code, "detail": "no entries"}],
+        )
     report = banks.add_entries(session, bank_name, entries, actor=actor)
     report.errors = errors
     return report
