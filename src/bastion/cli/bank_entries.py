@@ -1,0 +1,324 @@
+"""``bastion bank add|add-hash|import|entries|entry-*``: the contents of a bank.
+
+Like ``scan``, commands that take many inputs keep going past bad ones, list each on stderr and
+exit 2 if any input was rejected, even when the rest was added.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bastion.banks.from_media import entries_from_extraction
+from bastion.banks.importer import ImportFormat, guess_format, import_entries
+from bastion.banks.records import AddReport, EntryInfo, NewEntry
+from bastion.cli.context import cli_actor, load_settings, open_bastion
+from bastion.cli.output import (
+    FileProgress,
+    FormatOption,
+    OutputFormat,
+    note,
+    print_record,
+    print_rows,
+    problem,
+)
+from bastion.ingest.folder import Problem, find_files, hash_files, resolve_workers
+from bastion.signals.registry import get_signal_type
+from bastion.taxonomy import normalize_labels
+
+NameArgument = Annotated[str, typer.Argument(help="Bank name.")]
+EntryArgument = Annotated[int, typer.Argument(help="Entry id (see `bastion bank entries`).")]
+LabelOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--label", "-l", help="TVEC label for the new entries (repeatable).", show_default=False
+    ),
+]
+NoteOption = Annotated[str, typer.Option("--note", help="Free text kept with each new entry.")]
+# Long values (a whole video's vPDQ) are summarised in tables; JSON and CSV carry them whole.
+_TABLE_VALUE_CHARS = 64
+
+
+def entry_record(entry: EntryInfo) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "bank": entry.bank,
+        "signal_type": entry.signal_type,
+        "value": entry.value,
+        "quality": entry.quality,
+        "labels": entry.labels,
+        "note": entry.note,
+        "added_by": entry.added_by,
+        "added_from": entry.added_from,
+        "added_at": entry.added_at,
+        "first_seen": entry.first_seen,
+        "last_seen": entry.last_seen,
+        "disabled_until": entry.disabled_until,
+    }
+
+
+def _short(value: str) -> str:
+    if len(value) <= _TABLE_VALUE_CHARS:
+        return value
+    lines = value.count("\n") + 1
+    return f"{value[:24]}... ({lines} lines)" if lines > 1 else f"{value[:48]}..."
+
+
+def _report(bank: str, report: AddReport, problems: list[Problem], fmt: OutputFormat) -> None:
+    for skipped in report.skipped:
+        note(f"skipped: {skipped}")
+    for error in report.errors:
+        where = next((f"{k} {error[k]}" for k in ("line", "item") if k in error), "?")
+        problem(where, str(error.get("code", "invalid_input")), str(error.get("detail", "")))
+    record = {
+        "bank": bank,
+        "added": len(report.added),
+        "duplicates": report.duplicates,
+        "skipped_low_quality": len(report.skipped),
+        "rejected": len(problems) + len(report.errors),
+        "entry_ids": [entry.id for entry in report.added],
+    }
+    if fmt is OutputFormat.JSON:
+        record["skipped"] = report.skipped
+        record["errors"] = report.errors + [
+            {"path": p.path, "code": p.code, "detail": p.detail} for p in problems
+        ]
+        record["entries"] = [entry_record(entry) for entry in report.added]
+    print_record(record, fmt)
+    if problems or report.errors:
+        raise typer.Exit(2)
+
+
+def add(
+    name: NameArgument,
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders to hash and bank.")],
+    label: LabelOption = None,
+    note_text: NoteOption = "",
+    signal_type: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Only bank these signal types (repeatable), e.g. pdq.", show_default=False
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", "-w", min=0, help="Hashing processes; 0 = one per core."),
+    ] = None,
+    hidden: Annotated[
+        bool, typer.Option("--hidden", help="Include hidden files and folders.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Hash files and folders and add their signals to a bank (provenance file:<path>)."""
+    settings = load_settings()
+    # Check everything cheap before hashing what may be thousands of files.
+    labels = normalize_labels(label or [])
+    wanted = [get_signal_type(name).name for name in signal_type] if signal_type else None
+    files, problems = find_files(paths, hidden=hidden)
+    for item in problems:
+        problem(item.path, item.code, item.detail)
+    entries: list[NewEntry] = []
+    skipped: list[str] = []
+    with open_bastion() as bastion:
+        with bastion.db.session() as session:
+            bastion.banks.get(session, name)
+        progress = FileProgress(len(files), label="hashing", quiet=quiet)
+        try:
+            for hashed in hash_files(
+                files,
+                bastion.scanner.limits,
+                workers=resolve_workers(
+                    settings.scan_workers if workers is None else workers, len(files)
+                ),
+                on_started=progress.start,
+            ):
+                progress.advance()
+                if hashed.extraction is None:
+                    assert hashed.problem is not None
+                    problem(hashed.path, hashed.problem.code, hashed.problem.detail)
+                    problems.append(hashed.problem)
+                    continue
+                found, left_out = entries_from_extraction(
+                    hashed.extraction,
+                    source=f"file:{hashed.path}",
+                    labels=labels,
+                    note=note_text,
+                    min_quality=settings.pdq_min_quality,
+                    signal_types=wanted,
+                )
+                entries.extend(found)
+                skipped.extend(left_out)
+        finally:
+            progress.stop()
+        with bastion.db.session() as session:
+            report = bastion.banks.add_entries(session, name, entries, actor=cli_actor())
+    report.skipped.extend(skipped)
+    _report(name, report, problems, fmt)
+
+
+def add_hash(
+    name: NameArgument,
+    values: Annotated[list[str], typer.Argument(help="Hash values, e.g. PDQ as 64 hex digits.")],
+    signal_type: Annotated[
+        str, typer.Option("--type", "-t", help="Signal type of the values, e.g. pdq, md5.")
+    ],
+    label: LabelOption = None,
+    note_text: NoteOption = "",
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Add hash values someone else computed (all or nothing: one bad value adds none)."""
+    entries = [
+        NewEntry(
+            signal_type=signal_type,
+            value=value,
+            labels=label or [],
+            note=note_text,
+            added_from="cli",
+        )
+        for value in values
+    ]
+    with open_bastion() as bastion, bastion.db.session() as session:
+        report = bastion.banks.add_entries(session, name, entries, actor=cli_actor())
+    _report(name, report, [], fmt)
+
+
+def import_file(
+    name: NameArgument,
+    file: Annotated[Path, typer.Argument(help="CSV, JSON or JSON Lines file; - reads stdin.")],
+    import_format: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help="csv, json or jsonl; guessed from the name or content if omitted.",
+            show_default=False,
+        ),
+    ] = None,
+    partial: Annotated[
+        bool, typer.Option("--partial", help="Import the good rows even if some are bad.")
+    ] = False,
+    output: Annotated[
+        OutputFormat,
+        typer.Option("--output", "-o", case_sensitive=False, help="Report as table, json or csv."),
+    ] = OutputFormat.TABLE,
+) -> None:
+    """Import entries (columns signal_type,value,labels,note). One bad row imports nothing,
+    unless --partial; every bad row is listed with its line number."""
+    if str(file) == "-":
+        data, source = sys.stdin.buffer.read(), "import:stdin"
+    else:
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise typer.BadParameter(f"{file}: {exc.strerror or exc}", param_hint="FILE") from None
+        source = f"import:{file.name}"
+    fmt = _import_format(import_format) if import_format else guess_format(data, file.name)
+    with open_bastion() as bastion, bastion.db.session() as session:
+        report = import_entries(
+            bastion.banks,
+            session,
+            name,
+            data,
+            fmt=fmt,
+            actor=cli_actor(),
+            source=source,
+            partial=partial,
+        )
+    _report(name, report, [], output)
+
+
+def _import_format(value: str) -> ImportFormat:
+    lowered = value.lower()
+    if lowered == "csv":
+        return "csv"
+    if lowered == "json":
+        return "json"
+    if lowered in ("jsonl", "ndjson"):
+        return "jsonl"
+    raise typer.BadParameter(f"{value!r}: use csv, json or jsonl", param_hint="--format")
+
+
+def entries(
+    name: NameArgument,
+    signal_type: Annotated[
+        str | None, typer.Option(help="Only this signal type.", show_default=False)
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Most entries to list.")] = 100,
+    after: Annotated[
+        int, typer.Option(min=0, help="List entries with ids above this (paging).")
+    ] = 0,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """List a bank's entries, oldest first."""
+    with open_bastion() as bastion, bastion.db.session() as session:
+        found = bastion.banks.list_entries(
+            session, name, signal_type=signal_type, limit=limit, after_id=after
+        )
+    columns = ["id", "signal_type", "value", "quality", "labels", "added_from", "disabled_until"]
+    rows = [
+        [e.id, e.signal_type, e.value, e.quality, e.labels, e.added_from, e.disabled_until]
+        for e in found
+    ]
+    if fmt is OutputFormat.TABLE:
+        rows = [[row[0], row[1], _short(str(row[2])), *row[3:]] for row in rows]
+    print_rows(fmt, columns, rows, document=[entry_record(e) for e in found], empty="no entries")
+    if len(found) == limit:
+        note(f"more entries may follow: --after {found[-1].id}")
+
+
+def _parse_time(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not an ISO 8601 time, e.g. 2026-12-01T00:00:00Z", param_hint="--until"
+        ) from None
+
+
+def entry_disable(
+    name: NameArgument,
+    entry_id: EntryArgument,
+    until: Annotated[
+        str, typer.Option(help="ISO 8601 time with a timezone, e.g. 2026-12-01T00:00:00Z.")
+    ],
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Stop an entry matching until a time (it matches again afterwards)."""
+    when = _parse_time(until)
+    with open_bastion() as bastion, bastion.db.session() as session:
+        info = bastion.banks.update_entry(
+            session, name, entry_id, actor=cli_actor(), disabled_until=when
+        )
+    print_record(entry_record(info), fmt)
+
+
+def entry_enable(
+    name: NameArgument, entry_id: EntryArgument, fmt: FormatOption = OutputFormat.TABLE
+) -> None:
+    """Let a disabled entry match again now."""
+    with open_bastion() as bastion, bastion.db.session() as session:
+        info = bastion.banks.update_entry(
+            session, name, entry_id, actor=cli_actor(), disabled_until=None
+        )
+    print_record(entry_record(info), fmt)
+
+
+def entry_delete(name: NameArgument, entry_id: EntryArgument) -> None:
+    """Delete one entry (recorded in the audit log)."""
+    with open_bastion() as bastion, bastion.db.session() as session:
+        bastion.banks.delete_entry(session, name, entry_id, actor=cli_actor())
+    note(f"deleted entry {entry_id} from bank {name!r}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("add")(add)
+    app.command("add-hash")(add_hash)
+    app.command("import")(import_file)
+    app.command("entries")(entries)
+    app.command("entry-disable")(entry_disable)
+    app.command("entry-enable")(entry_enable)
+    app.command("entry-delete")(entry_delete)
