@@ -164,3 +164,15 @@ def test_matcher_sees_bank_changes_without_restart(bastion: Bastion) -> None:
     with bastion.db.session() as s:
         bastion.banks.delete(s, "propaganda", actor=ACTOR)
     assert not bastion.scanner.scan_signals([Signal("pdq", second)]).matched
+
+
+def test_scan_without_recording_matches_but_keeps_nothing(bastion: Bastion) -> None:
+    known = random_pdq(random.Random(18))
+    (entry_id,) = _bank(bastion, "propaganda", [("pdq", known)])
+    result = bastion.scanner.scan_signals([Signal("pdq", known)], record=False)
+    assert result.matched and result.content_id is None
+    with bastion.db.session() as s:
+        assert s.scalars(select(ContentRow)).all() == []
+        assert s.scalars(select(MatchRow)).all() == []
+        entry = s.get(BankEntryRow, entry_id)
+        assert entry is not None and entry.last_seen is None

@@ -54,6 +54,13 @@ WorkersOption = Annotated[
 HiddenOption = Annotated[
     bool, typer.Option("--hidden", help="Include hidden files and folders (names starting '.').")
 ]
+NoRecordOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-record",
+        help="Match only: keep no content, signal or match records (bank sightings included).",
+    ),
+]
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="No progress bar and no summary on stderr.")
 ]
@@ -144,6 +151,7 @@ def scan_command(
     workers: WorkersOption = None,
     hidden: HiddenOption = False,
     quiet: QuietOption = False,
+    no_record: NoRecordOption = False,
 ) -> None:
     """Scan files and folders against every enabled bank; exit 1 if anything matched."""
     settings = load_settings()
@@ -169,7 +177,11 @@ def scan_command(
                     outcomes.append(FileOutcome(hashed.path, problem=hashed.problem))
                 else:
                     result = bastion.scanner.scan_extraction(
-                        hashed.extraction, name=hashed.path, source="cli", size=hashed.size
+                        hashed.extraction,
+                        name=hashed.path,
+                        source="cli",
+                        size=hashed.size,
+                        record=not no_record,
                     )
                     outcomes.append(FileOutcome(hashed.path, result=result))
                 progress.advance()

@@ -117,9 +117,12 @@ class Scanner:
         source: str,
         external_id: str | None = None,
         size: int | None = None,
+        record: bool = True,
     ) -> ScanResult:
         result = ScanResult(name=name, media=extraction.media, signals=extraction.signals)
-        self._match_and_record(result, source=source, external_id=external_id, size=size)
+        self._match_and_record(
+            result, source=source, external_id=external_id, size=size, record=record
+        )
         return result
 
     def scan_signals(
@@ -129,17 +132,28 @@ class Scanner:
         name: str | None = None,
         source: str = "signals",
         external_id: str | None = None,
+        record: bool = True,
     ) -> ScanResult:
         result = ScanResult(name=name, signals=signals)
-        self._match_and_record(result, source=source, external_id=external_id, size=None)
+        self._match_and_record(
+            result, source=source, external_id=external_id, size=None, record=record
+        )
         return result
 
     def _match_and_record(
-        self, result: ScanResult, *, source: str, external_id: str | None, size: int | None
+        self,
+        result: ScanResult,
+        *,
+        source: str,
+        external_id: str | None,
+        size: int | None,
+        record: bool,
     ) -> None:
         with self._db.session() as session:
             outcome: MatchOutcome = self._cache.get(session).match(result.signals)
             result.matches, result.notes = outcome.matches, outcome.notes
+            if not record:
+                return
             sha256 = next((s.value for s in result.signals if s.type == "sha256"), None)
             content = ContentRow(
                 kind=result.media.kind.value if result.media else "signals",

@@ -30,7 +30,7 @@ class ContentKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Signal:
-    """One derived signal. ``frame_time`` (seconds) and ``frame_number`` are set for video frames."""
+    """One derived signal; ``frame_time`` (seconds) and ``frame_number`` belong to video frames."""
 
     type: str
     value: str
