@@ -1,0 +1,102 @@
+"""From bytes (or a file) to signals: the entry point of the signals stage.
+
+``extract_signals`` decides the kind of content (:func:`bastion.content.detect_kind`) and returns,
+in this order:
+
+* photo: ``md5``, ``sha256``, ``pdq``;
+* video: ``md5``, ``sha256``, ``vpdq``;
+* any other file: ``md5``, ``sha256``.
+
+Every failure is a ``BastionError`` with a stable code (``media_empty``, ``media_unsupported``,
+``media_corrupt``, ``image_too_large``, ``video_no_video_stream``, ``video_invalid_dimensions``,
+``video_too_long``); bad media never raises anything else.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+from bastion.content.kinds import SNIFF_BYTES, detect_kind
+from bastion.errors import EmptyMedia
+from bastion.signals.base import ContentKind, HashLimits, MediaInfo, Signal
+from bastion.signals.exact import Md5Signal, Sha256Signal
+from bastion.signals.pdq import hash_photo
+from bastion.signals.video import DEFAULT_LIMITS, hash_video
+
+_CHUNK = 1 << 20
+
+
+@dataclass
+class Extraction:
+    """What hashing one piece of content produced."""
+
+    media: MediaInfo
+    signals: list[Signal]
+
+
+def _exact(data: bytes) -> list[Signal]:
+    return [
+        Signal(Md5Signal.name, hashlib.md5(data, usedforsecurity=False).hexdigest()),
+        Signal(Sha256Signal.name, hashlib.sha256(data).hexdigest()),
+    ]
+
+
+def extract_signals(
+    data: bytes,
+    *,
+    filename: str | None = None,
+    declared_type: str | None = None,
+    limits: HashLimits = DEFAULT_LIMITS,
+) -> Extraction:
+    """Hash ``data``; ``filename`` and ``declared_type`` are hints (see :mod:`bastion.content`)."""
+    data = bytes(data)
+    sniffed = detect_kind(data, filename=filename, declared_type=declared_type)
+    signals = _exact(data)
+    if sniffed.kind == ContentKind.PHOTO:
+        pdq, media = hash_photo(data, limits, sniffed.format)
+        return Extraction(media, [*signals, pdq])
+    if sniffed.kind == ContentKind.VIDEO:
+        video = hash_video(data, limits)
+        return Extraction(video.media, [*signals, video.signal()])
+    media = MediaInfo(kind=ContentKind.FILE)
+    if sniffed.format:
+        media.extra["format"] = sniffed.format
+    return Extraction(media, signals)
+
+
+def _exact_from_file(path: Path) -> list[Signal]:
+    md5 = hashlib.md5(usedforsecurity=False)
+    sha256 = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(_CHUNK):
+            md5.update(chunk)
+            sha256.update(chunk)
+    return [Signal(Md5Signal.name, md5.hexdigest()), Signal(Sha256Signal.name, sha256.hexdigest())]
+
+
+def extract_signals_from_path(
+    path: str | PathLike[str], *, limits: HashLimits = DEFAULT_LIMITS
+) -> Extraction:
+    """Hash a file; its name is the only hint. Videos are decoded from the file, not from memory.
+
+    ``OSError`` (missing, unreadable) is left to the caller, which knows what a file is to it.
+    """
+    path = Path(path)
+    with path.open("rb") as file:
+        head = file.read(SNIFF_BYTES)
+    if not head:
+        raise EmptyMedia(f"{path.name} is empty (0 bytes)")
+    sniffed = detect_kind(head, filename=path.name)
+    if sniffed.kind == ContentKind.PHOTO:
+        return extract_signals(path.read_bytes(), filename=path.name, limits=limits)
+    signals = _exact_from_file(path)
+    if sniffed.kind == ContentKind.VIDEO:
+        video = hash_video(path, limits)
+        return Extraction(video.media, [*signals, video.signal()])
+    media = MediaInfo(kind=ContentKind.FILE)
+    if sniffed.format:
+        media.extra["format"] = sniffed.format
+    return Extraction(media, signals)
