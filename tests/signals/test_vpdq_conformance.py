@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import pytest
 
 from bastion.signals.base import HashLimits
-from bastion.signals.video import hash_video
+from bastion.signals.pdq import pdq_from_pixels
+from bastion.signals.pdq_numpy import pdq_from_rgb
+from bastion.signals.video import frame_to_rgb, hash_video
 from bastion.signals.vpdq_format import VpdqFrame, parse_vpdq
 
 VIDEOS = [
@@ -60,3 +63,17 @@ def test_sampling_one_frame_a_second_picks_the_reference_frames(testdata_dir: Pa
     assert [f.frame_number for f in hashed] == list(range(0, len(expected), 30))
     assert [f.seconds for f in hashed] == [float(s) for s in range(len(hashed))]
     assert all(_distance(f, by_number[f.frame_number]) < FRAME_THRESHOLD for f in hashed)
+
+
+def test_the_numpy_frame_hasher_equals_pdqhash_on_reference_frames(testdata_dir: Path) -> None:
+    """Same RGB in, same hash and quality out, on a sample of every video's frames."""
+    compared = 0
+    for name in VIDEOS:
+        video, _ = _reference(testdata_dir, name)
+        with av.open(str(video)) as container:
+            for index, frame in enumerate(container.decode(video=0)):
+                if index % 15 == 0:
+                    rgb = frame_to_rgb(frame)
+                    assert pdq_from_rgb(rgb) == pdq_from_pixels(rgb), (name, index)
+                    compared += 1
+    assert compared > 100

@@ -11,9 +11,12 @@ here equals the one a partner computed with python-threatexchange for the same f
 conformance tests check identical hashes where the decoded pixels are identical, and the
 documented <= 10 bits against the C++ tool (which decodes and pre-scales differently).
 
-Speed: measured in ``bench/photo_hashing.py``. Nearly all the time is Pillow's decode and the
-C++ hash; reduced-size JPEG decoding (``Image.draft``) would be several times faster on large
-photos, but moves hashes 2-14 bits away from a full decode, so it is not used.
+Speed (``bench/photo_hashing.py``, results in ``bench/RESULTS.md``): the same as
+python-threatexchange, since nearly all the time is the same Pillow decode and the same binding.
+Two faster options were measured and left out: reduced-size JPEG decoding (``Image.draft``,
+4.5x) moves hashes up to 50 bits on small pictures; the numpy PDQ used for video frames
+(:mod:`bastion.signals.pdq_numpy`, 3x) gave identical hashes on every image tried, but identity
+there is observed, not guaranteed by construction.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ downscaled to half size before hashing would cost half as much per frame and sti
 on doorknob), but drift a mean 5-8 bits from the reference, so frames are hashed at native size.
 
 Speed (``bench/video_hashing.py``): only sampled frames are converted to RGB, and they are hashed
-by :mod:`bastion.signals.pdq_numpy` (same hashes as the ``pdqhash`` binding, 3x faster). Decoding
+by :mod:`bastion.signals.pdq_numpy` (same hashes as the ``pdqhash`` binding, ~5x faster). Decoding
 then dominates, so for H.264 the packets of frames that cannot be the first of their slot are
 sent with ``skip_frame=NONREF``: the decoder drops such a frame only if no other frame refers
 to it, so every frame that is hashed decodes bit-for-bit as it would without skipping.
@@ -48,6 +48,7 @@ from os import PathLike
 from typing import ClassVar
 
 import av
+import numpy as np
 from av.container import InputContainer
 from av.packet import Packet
 from av.video.frame import VideoFrame
@@ -96,6 +97,8 @@ def _open(source: VideoSource, limits: HashLimits) -> InputContainer:
         # max_pixels makes FFmpeg itself refuse to allocate frames above the limit, even while
         # probing stream parameters inside av.open.
         return av.open(file, "r", options={"max_pixels": str(limits.max_video_pixels)})
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise  # a path that cannot be read is the caller's problem, not bad media
     except _DECODE_ERRORS as exc:
         raise CorruptMedia(f"the video could not be opened: {exc}") from exc
 
@@ -142,9 +145,8 @@ class _Sampler:
     def __init__(self, stream: VideoStream, limits: HashLimits) -> None:
         self.time_base = stream.time_base
         self.start: int | None = stream.start_time
-        rate = limits.video_frames_per_second
-        self.slot_seconds = 1.0 / rate if rate > 0 else 0.0
-        self.skipping = rate > 0 and stream.codec_context.name in _SKIPPABLE_CODECS
+        self.rate = limits.video_frames_per_second
+        self.skipping = self.rate > 0 and stream.codec_context.name in _SKIPPABLE_CODECS
         self.guessed_fps = float(stream.guessed_rate or stream.average_rate or 30)
         self.seen: list[int] = []  # pts of every packet so far, sorted: frame numbers by rank
         self.first_in_slot: dict[int, int] = {}
@@ -159,7 +161,9 @@ class _Sampler:
         return max(0.0, float((pts - self.start) * self.time_base))
 
     def _slot(self, seconds: float) -> int:
-        return math.floor(seconds / self.slot_seconds) if self.slot_seconds else -1
+        # Multiplying (not dividing by 1/rate) and a small epsilon keep frames that sit exactly
+        # on a slot boundary (1.2 s at 2.5/s) in the slot they start.
+        return math.floor(seconds * self.rate + 1e-9)
 
     def may_skip(self, packet: Packet[VideoStream]) -> bool:
         """Whether ``packet`` holds a frame that cannot be the first of its slot."""
@@ -185,7 +189,7 @@ class _Sampler:
         return number
 
     def wanted(self, seconds: float) -> bool:
-        if not self.slot_seconds:
+        if not self.rate:
             return True
         slot = self._slot(seconds)
         if slot <= self.last_hashed_slot:
@@ -194,11 +198,17 @@ class _Sampler:
         return True
 
 
-def _hash_frame(frame: VideoFrame, number: int, seconds: float) -> VpdqFrame:
+def frame_to_rgb(frame: VideoFrame) -> np.ndarray:
+    """A decoded frame's pixels as (H, W, 3) RGB, converted as the module docstring explains."""
     rgb = frame.reformat(
         format="rgb24", src_colorspace=Colorspace.ITU601, interpolation=_RGB_FLAGS, threads=1
     )
-    value, quality = pdq_from_rgb(rgb.to_ndarray())
+    pixels: np.ndarray = rgb.to_ndarray()
+    return pixels
+
+
+def _hash_frame(frame: VideoFrame, number: int, seconds: float) -> VpdqFrame:
+    value, quality = pdq_from_rgb(frame_to_rgb(frame))
     return VpdqFrame(number, quality, value, round(seconds, 3))
 
 
