@@ -11,12 +11,14 @@ here equals the one a partner computed with python-threatexchange for the same f
 conformance tests check identical hashes where the decoded pixels are identical, and the
 documented <= 10 bits against the C++ tool (which decodes and pre-scales differently).
 
-Speed (``bench/photo_hashing.py``, results in ``bench/RESULTS.md``): the same as
-python-threatexchange, since nearly all the time is the same Pillow decode and the same binding.
-Two faster options were measured and left out: reduced-size JPEG decoding (``Image.draft``,
-4.5x) moves hashes up to 50 bits on small pictures; the numpy PDQ used for video frames
-(:mod:`bastion.signals.pdq_numpy`, 3x) gave identical hashes on every image tried, but identity
-there is observed, not guaranteed by construction.
+Speed (``bench/photo_hashing.py``, results in ``bench/RESULTS.md``): photos of at least 64 pixels
+a side are hashed with :mod:`bastion.signals.pdq_numpy`, the same arithmetic with the Jarosz
+filter as two BLAS matrix products, about 3x faster than the binding. Its sums run in another
+order, so a bit could differ only where a DCT coefficient sits within ~1e-6 of the median; on
+thousands of photos and every reference image and video frame the hashes and qualities are
+identical (the conformance tests hold it to that). Smaller pictures, where such ties are common,
+keep the ``pdqhash`` binding. Reduced-size JPEG decoding (``Image.draft``) was measured too and
+left out: it moves hashes up to 50 bits on small pictures.
 """
 
 from __future__ import annotations
@@ -37,9 +39,13 @@ from bastion.signals.base import (
     Signal,
     SignalType,
 )
+from bastion.signals.pdq_numpy import pdq_from_rgb
 from bastion.signals.photo import decode_photo
 
 PDQ_HEX_LENGTH = 64
+# Below this side the 64x64 reduction samples almost every pixel and flat regions make coefficient
+# ties likely; the binding there is exact by construction, and such pictures are cheap anyway.
+_NUMPY_MIN_SIDE = 64
 _HEX = re.compile(r"[0-9a-f]{64}")
 
 
@@ -50,10 +56,17 @@ def pdq_from_pixels(pixels: np.ndarray) -> tuple[str, int]:
     return np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes().hex(), int(quality)
 
 
+def photo_pdq(pixels: np.ndarray) -> tuple[str, int]:
+    """PDQ of a decoded photo: numpy for pictures big enough to have no near-median ties."""
+    if min(pixels.shape[:2]) >= _NUMPY_MIN_SIDE:
+        return pdq_from_rgb(pixels)
+    return pdq_from_pixels(pixels)
+
+
 def hash_photo(data: bytes, limits: HashLimits, fmt: str | None = None) -> tuple[Signal, MediaInfo]:
     """The PDQ signal of a photo and what decoding learned about it."""
     pixels, media = decode_photo(data, limits, fmt)
-    value, quality = pdq_from_pixels(pixels)
+    value, quality = photo_pdq(pixels)
     return Signal(PdqSignal.name, value, quality=quality), media
 
 
