@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,8 @@ POSTGRES_URL = os.environ.get("BASTION_TEST_POSTGRES_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-def _require_postgres() -> str:
+def require_postgres() -> str:
+    """The server URL, or skip (fail in CI) with the reason."""
     if POSTGRES_URL:
         return POSTGRES_URL
     if IN_CI:
@@ -34,42 +36,41 @@ def _require_postgres() -> str:
     pytest.skip("PostgreSQL not available: set BASTION_TEST_POSTGRES_URL (scripts/test.sh does)")
 
 
-@pytest.fixture
-def fresh_postgres_url() -> Iterator[str]:
-    """A new, empty PostgreSQL database, dropped after the test."""
-    base = make_url(_require_postgres())
-    name = f"bastion_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(scope="session")
-def migrated_postgres_url() -> Iterator[str]:
-    """One migrated PostgreSQL database per test process, emptied by ``clean_postgres_url``."""
-    base = make_url(_require_postgres())
-    name = f"bastion_test_{uuid.uuid4().hex[:12]}"
+@contextmanager
+def new_postgres_database(prefix: str, *, migrated: bool = False) -> Iterator[str]:
+    """A PostgreSQL database of the caller's own, dropped (connections and all) afterwards."""
+    base = make_url(require_postgres())
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     url = base.set(database=name).render_as_string(hide_password=False)
-    from bastion.storage.db import Database
-
-    db = Database(url)
-    db.upgrade()
-    db.dispose()
     try:
+        if migrated:
+            from bastion.storage.db import Database
+
+            db = Database(url)
+            db.upgrade()
+            db.dispose()
         yield url
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped after the test."""
+    with new_postgres_database("bastion_test") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres_url() -> Iterator[str]:
+    """One migrated PostgreSQL database per test process, emptied by ``clean_postgres_url``."""
+    with new_postgres_database("bastion_test", migrated=True) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ private-address fetching) gets small SQLite-only servers with the settings under
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import uuid
@@ -22,15 +21,12 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bastion.api import create_app
 from bastion.runtime import Bastion
 from bastion.settings import Settings
 
-POSTGRES_URL = os.environ.get("BASTION_TEST_POSTGRES_URL", "")
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+from ..conftest import new_postgres_database
 
 
 @dataclass
@@ -98,22 +94,9 @@ def serving(settings: Settings) -> Iterator[ApiServer]:
 
 @pytest.fixture(scope="session")
 def postgres_database() -> Iterator[str]:
-    """A PostgreSQL database of our own for the session, dropped at the end."""
-    if not POSTGRES_URL:
-        if IN_CI:
-            pytest.fail("CI must run the PostgreSQL API tests: BASTION_TEST_POSTGRES_URL is unset")
-        pytest.skip("PostgreSQL not available: set BASTION_TEST_POSTGRES_URL to run these")
-    base = make_url(POSTGRES_URL)
-    name = f"bastion_api_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """A PostgreSQL database of our own for the session (contract tests truncate theirs)."""
+    with new_postgres_database("bastion_api") as url:
+        yield url
 
 
 @pytest.fixture(
