@@ -18,15 +18,15 @@ from bastion.banks.importer import ImportFormat, guess_format, import_entries
 from bastion.banks.records import AddReport, EntryInfo, NewEntry
 from bastion.cli.context import cli_actor, load_settings, open_bastion
 from bastion.cli.output import (
-    FileProgress,
     FormatOption,
     OutputFormat,
+    hash_with_progress,
     note,
     print_record,
     print_rows,
     problem,
 )
-from bastion.ingest.folder import Problem, find_files, hash_files, resolve_workers
+from bastion.ingest.folder import Problem, find_files
 from bastion.signals.registry import get_signal_type
 from bastion.taxonomy import normalize_labels
 
@@ -127,34 +127,28 @@ def add(
     with open_bastion() as bastion:
         with bastion.db.session() as session:
             bastion.banks.get(session, name)
-        progress = FileProgress(len(files), label="hashing", quiet=quiet)
-        try:
-            for hashed in hash_files(
-                files,
-                bastion.scanner.limits,
-                workers=resolve_workers(
-                    settings.scan_workers if workers is None else workers, len(files)
-                ),
-                on_started=progress.start,
-            ):
-                progress.advance()
-                if hashed.extraction is None:
-                    assert hashed.problem is not None
-                    problem(hashed.path, hashed.problem.code, hashed.problem.detail)
-                    problems.append(hashed.problem)
-                    continue
-                found, left_out = entries_from_extraction(
-                    hashed.extraction,
-                    source=f"file:{hashed.path}",
-                    labels=labels,
-                    note=note_text,
-                    min_quality=settings.pdq_min_quality,
-                    signal_types=wanted,
-                )
-                entries.extend(found)
-                skipped.extend(left_out)
-        finally:
-            progress.stop()
+        hashing = hash_with_progress(
+            files,
+            bastion.scanner.limits,
+            workers=settings.scan_workers if workers is None else workers,
+            label="hashing",
+            quiet=quiet,
+        )
+        for hashed in hashing:
+            if hashed.extraction is None:
+                assert hashed.problem is not None
+                problems.append(hashed.problem)
+                continue
+            found, left_out = entries_from_extraction(
+                hashed.extraction,
+                source=f"file:{hashed.path}",
+                labels=labels,
+                note=note_text,
+                min_quality=settings.pdq_min_quality,
+                signal_types=wanted,
+            )
+            entries.extend(found)
+            skipped.extend(left_out)
         with bastion.db.session() as session:
             report = bastion.banks.add_entries(session, name, entries, actor=cli_actor())
     report.skipped.extend(skipped)

@@ -14,16 +14,16 @@ import typer
 
 from bastion.cli.context import load_settings
 from bastion.cli.output import (
-    FileProgress,
     FormatOption,
     OutputFormat,
+    hash_with_progress,
     note,
     print_csv,
     print_json,
     print_table,
     problem,
 )
-from bastion.ingest.folder import Hashed, find_files, hash_files, resolve_workers
+from bastion.ingest.folder import Hashed, find_files
 from bastion.match.scanner import limits_from
 from bastion.signals.base import Signal
 from bastion.signals.vpdq_format import parse_vpdq
@@ -127,21 +127,15 @@ def hash_command(
         problem(item.path, item.code, item.detail)
     order = {str(path): index for index, path in enumerate(files)}
     results: list[Hashed] = []
-    progress = FileProgress(len(files), label="hashing", quiet=quiet)
-    try:
-        requested = settings.scan_workers if workers is None else workers
-        for hashed in hash_files(
+    results.extend(
+        hash_with_progress(
             files,
             limits,
-            workers=resolve_workers(requested, len(files)),
-            on_started=progress.start,
-        ):
-            progress.advance()
-            if hashed.problem is not None:
-                problem(hashed.path, hashed.problem.code, hashed.problem.detail)
-            results.append(hashed)
-    finally:
-        progress.stop()
+            workers=settings.scan_workers if workers is None else workers,
+            label="hashing",
+            quiet=quiet,
+        )
+    )
     results.sort(key=lambda item: order.get(item.path, len(order)))
     if fmt is OutputFormat.JSON:
         print_json({"files": [_file_record(item) for item in results]})

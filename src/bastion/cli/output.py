@@ -11,7 +11,7 @@ import dataclasses
 import json
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from enum import Enum, StrEnum
 from pathlib import Path
@@ -22,6 +22,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
+
+from bastion.ingest.folder import Hashed, hash_files, resolve_workers
+from bastion.signals.base import HashLimits
 
 # Piped table output would otherwise be cut to 80 columns, folding every hash in two.
 _PIPE_WIDTH = 200
@@ -179,3 +182,26 @@ class FileProgress:
 
     def stop(self) -> None:
         self._progress.stop()
+
+
+def hash_with_progress(
+    files: Sequence[Path], limits: HashLimits, *, workers: int, label: str, quiet: bool
+) -> Iterator[Hashed]:
+    """Hash ``files`` on the worker pool (``workers`` 0 = one per core) behind a progress bar.
+
+    Bad files are reported on stderr as they come; each outcome is still yielded in turn.
+    """
+    progress = FileProgress(len(files), label=label, quiet=quiet)
+    try:
+        for hashed in hash_files(
+            files,
+            limits,
+            workers=resolve_workers(workers, len(files)),
+            on_started=progress.start,
+        ):
+            progress.advance()
+            if hashed.problem is not None:
+                problem(hashed.path, hashed.problem.code, hashed.problem.detail)
+            yield hashed
+    finally:
+        progress.stop()

@@ -15,16 +15,16 @@ import typer
 
 from bastion.cli.context import load_settings, open_bastion
 from bastion.cli.output import (
-    FileProgress,
     FormatOption,
     OutputFormat,
+    hash_with_progress,
     note,
     print_csv,
     print_json,
     print_table,
     problem,
 )
-from bastion.ingest.folder import Problem, find_files, hash_files, resolve_workers
+from bastion.ingest.folder import Problem, find_files
 from bastion.match.scanner import ScanResult
 
 MATCH_COLUMNS = [
@@ -161,32 +161,25 @@ def scan_command(
     order = {str(path): index for index, path in enumerate(files)}
     outcomes: list[FileOutcome] = []
     with open_bastion() as bastion:
-        progress = FileProgress(len(files), label="scanning", quiet=quiet)
-        try:
-            for hashed in hash_files(
-                files,
-                bastion.scanner.limits,
-                workers=resolve_workers(
-                    settings.scan_workers if workers is None else workers, len(files)
-                ),
-                on_started=progress.start,
-            ):
-                if hashed.extraction is None:
-                    assert hashed.problem is not None
-                    problem(hashed.path, hashed.problem.code, hashed.problem.detail)
-                    outcomes.append(FileOutcome(hashed.path, problem=hashed.problem))
-                else:
-                    result = bastion.scanner.scan_extraction(
-                        hashed.extraction,
-                        name=hashed.path,
-                        source="cli",
-                        size=hashed.size,
-                        record=not no_record,
-                    )
-                    outcomes.append(FileOutcome(hashed.path, result=result))
-                progress.advance()
-        finally:
-            progress.stop()
+        for hashed in hash_with_progress(
+            files,
+            bastion.scanner.limits,
+            workers=settings.scan_workers if workers is None else workers,
+            label="scanning",
+            quiet=quiet,
+        ):
+            if hashed.extraction is None:
+                assert hashed.problem is not None
+                outcomes.append(FileOutcome(hashed.path, problem=hashed.problem))
+                continue
+            result = bastion.scanner.scan_extraction(
+                hashed.extraction,
+                name=hashed.path,
+                source="cli",
+                size=hashed.size,
+                record=not no_record,
+            )
+            outcomes.append(FileOutcome(hashed.path, result=result))
     outcomes.sort(key=lambda outcome: order.get(outcome.path, len(order)))
     summary = _summary(outcomes, walk_problems)
     _render(fmt, outcomes, summary)
