@@ -144,6 +144,10 @@ class ContentNotFound(NotFound):
     code = "content_not_found"
 
 
+class AlertNotFound(NotFound):
+    code = "alert_not_found"
+
+
 class Conflict(BastionError):
     code = "conflict"
     status = 409

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from bastion.accounts.keys import ApiKeys
 from bastion.audit import AuditLog
 from bastion.banks.service import Banks
-from bastion.match.cache import MatcherCache
+from bastion.match.alerts import Alerts
 from bastion.match.scanner import Scanner
 from bastion.settings import Settings
 from bastion.storage.db import Database
@@ -21,6 +21,7 @@ class Bastion:
     banks: Banks
     keys: ApiKeys
     scanner: Scanner
+    alerts: Alerts
 
     @classmethod
     def from_settings(cls, settings: Settings, *, upgrade: bool = True) -> Bastion:
@@ -35,7 +36,8 @@ class Bastion:
             audit=audit,
             banks=Banks(audit),
             keys=ApiKeys(audit),
-            scanner=Scanner(db, settings, MatcherCache(settings)),
+            scanner=Scanner(db, settings, audit),
+            alerts=Alerts(audit),
         )
 
     def close(self) -> None:

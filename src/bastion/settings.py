@@ -62,6 +62,16 @@ class Settings(BaseSettings):
         description="...or when this share of the bank video's frames are found (compilation).",
     )
 
+    flood_max_matches: int = Field(
+        100,
+        ge=0,
+        description="Items one bank entry may match within the flood window before quarantine; "
+        "0 turns flood control off.",
+    )
+    flood_window_seconds: float = Field(
+        3600.0, gt=0, description="The flood-control window, in seconds."
+    )
+
     fetch_allow_private: bool = Field(
         False, description="Allow URL fetches to private, loopback and link-local addresses."
     )

@@ -89,6 +89,7 @@ class MatchOut(BaseModel):
     bank: str
     bank_kind: str
     entry_id: int
+    group_id: int = Field(description="The banked item the entry belongs to (HMA content id).")
     signal_type: str
     distance: float
     threshold: float
@@ -101,6 +102,8 @@ class MatchOut(BaseModel):
     detail: dict[str, Any] | None = None
     suppressed: bool = Field(description="True when a negative bank marks this a false positive.")
     suppressed_by: dict[str, Any] | None = None
+    review_only: bool = Field(description="The entry is quarantined: send to review, never act.")
+    review_reason: str
     reason: str = Field(description="The match explained in one sentence.")
 
 
@@ -110,6 +113,7 @@ class ScanResponse(BaseModel):
     kind: str | None
     media: MediaOut | None
     matched: bool = Field(description="True when any positive match is not suppressed.")
+    actionable: bool = Field(description="True when a match may lead to automatic action.")
     signals: list[SignalOut]
     matches: list[MatchOut]
     reasons: list[str]
@@ -158,6 +162,9 @@ class BankCreate(_Input):
         default_factory=dict, description="Per-signal-type match distance overrides."
     )
     enabled: bool = True
+    enable_ratio: float = Field(
+        1.0, ge=0, le=1, description="Share of content matched against the bank (gradual roll-out)."
+    )
 
 
 class BankUpdate(_Input):
@@ -170,6 +177,7 @@ class BankUpdate(_Input):
     tlp: Tlp | None = None
     thresholds: dict[str, float | None] | None = None
     enabled: bool | None = None
+    enable_ratio: float | None = Field(None, ge=0, le=1)
 
 
 class BankOut(_Record):
@@ -186,6 +194,7 @@ class BankOut(_Record):
     created_at: datetime
     updated_at: datetime
     entry_count: int
+    enable_ratio: float
 
 
 class BankList(BaseModel):
@@ -223,6 +232,9 @@ class EntryOut(_Record):
     first_seen: datetime | None
     last_seen: datetime | None
     disabled_until: datetime | None
+    group_id: int | None
+    quarantined_at: datetime | None = Field(description="Set by flood control: review only.")
+    quarantine_reason: str
 
 
 class EntryPage(BaseModel):
@@ -306,3 +318,20 @@ class ChainReportOut(_Record):
 
 # Bodies the upload routes parse themselves; app.py adds them to the OpenAPI components.
 BODY_MODELS: tuple[type[BaseModel], ...] = (ScanJsonRequest,)
+
+
+class AlertOut(_Record):
+    id: int
+    kind: str = Field(description="e.g. flood_quarantine")
+    severity: str
+    summary: str
+    bank: str | None
+    entry_id: int | None
+    details: dict[str, Any]
+    created_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+class AlertList(BaseModel):
+    alerts: list[AlertOut]

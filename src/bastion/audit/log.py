@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bastion.storage.locks import serialize_ordered_writes
 from bastion.storage.models import AuditEventRow, utcnow
 
 GENESIS_HASH = "0" * 64
-_CHAIN_LOCK_KEY = 0x6261_7374_696F_6E  # "bastion"; any constant shared by all writers
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +85,8 @@ class AuditLog:
         target_id: str | int,
         details: dict[str, Any] | None = None,
     ) -> None:
-        if session.get_bind().dialect.name == "postgresql":
-            # Serialise writers for the rest of this transaction so two events never chain
-            # onto the same predecessor (SQLite already has a single writer).
-            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
+        # Two events must never chain onto the same predecessor.
+        serialize_ordered_writes(session)
         last = session.scalars(
             select(AuditEventRow).order_by(AuditEventRow.id.desc()).limit(1)
         ).first()

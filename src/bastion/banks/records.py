@@ -51,6 +51,7 @@ class BankInfo:
     created_at: datetime
     updated_at: datetime
     entry_count: int = 0
+    enable_ratio: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,9 @@ class EntryInfo:
     first_seen: datetime | None
     last_seen: datetime | None
     disabled_until: datetime | None
+    group_id: int | None = None
+    quarantined_at: datetime | None = None
+    quarantine_reason: str = ""
 
     def provenance(self) -> dict[str, Any]:
         return {

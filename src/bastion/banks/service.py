@@ -31,7 +31,8 @@ from bastion.banks.records import (
 from bastion.errors import BankExists, BankNotFound, BastionError, EntryNotFound, InvalidInput
 from bastion.signals.base import DistanceSignal
 from bastion.signals.registry import get_signal_type
-from bastion.storage.models import BankEntryRow, BankRow, utcnow
+from bastion.storage.locks import serialize_ordered_writes
+from bastion.storage.models import BankChangeRow, BankEntryRow, BankRow, utcnow
 from bastion.taxonomy import normalize_labels
 
 BANK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -76,6 +77,20 @@ def normalize_thresholds(thresholds: dict[str, Any]) -> dict[str, float]:
     return result
 
 
+def check_ratio(ratio: float) -> float:
+    if not 0.0 <= ratio <= 1.0:
+        raise InvalidInput(f"enable ratio must be between 0 and 1, got {ratio}")
+    return float(ratio)
+
+
+def record_changes(session: Session, op: str, rows: Iterable[BankEntryRow]) -> None:
+    """Append index changes for ``rows`` to the change log every matcher process follows."""
+    serialize_ordered_writes(session)  # change ids must follow commit order
+    session.add_all(
+        BankChangeRow(op=op, entry_id=row.id, signal_type=row.signal_type) for row in rows
+    )
+
+
 def bank_info(row: BankRow, entry_count: int = 0) -> BankInfo:
     return BankInfo(
         id=row.id,
@@ -91,6 +106,7 @@ def bank_info(row: BankRow, entry_count: int = 0) -> BankInfo:
         created_at=row.created_at,
         updated_at=row.updated_at,
         entry_count=entry_count,
+        enable_ratio=row.enable_ratio,
     )
 
 
@@ -109,6 +125,9 @@ def entry_info(row: BankEntryRow, bank_name: str) -> EntryInfo:
         first_seen=row.first_seen,
         last_seen=row.last_seen,
         disabled_until=row.disabled_until,
+        group_id=row.group_id if row.group_id is not None else row.id,
+        quarantined_at=row.quarantined_at,
+        quarantine_reason=row.quarantine_reason,
     )
 
 
@@ -144,6 +163,7 @@ class Banks:
         tlp: str = "amber",
         thresholds: dict[str, Any] | None = None,
         enabled: bool = True,
+        enable_ratio: float = 1.0,
     ) -> BankInfo:
         _check_name(name)
         if session.scalars(select(BankRow.id).where(BankRow.name == name)).first() is not None:
@@ -158,6 +178,7 @@ class Banks:
             tlp=_enum(Tlp, tlp, "TLP marking").value,
             thresholds=normalize_thresholds(thresholds or {}),
             enabled=enabled,
+            enable_ratio=check_ratio(enable_ratio),
         )
         session.add(row)
         session.flush()
@@ -173,6 +194,7 @@ class Banks:
                 "labels": info.labels,
                 "tlp": info.tlp,
                 "thresholds": info.thresholds,
+                "enable_ratio": info.enable_ratio,
             },
         )
         return info
@@ -203,6 +225,7 @@ class Banks:
         tlp: str | None = None,
         thresholds: dict[str, Any] | None = None,
         enabled: bool | None = None,
+        enable_ratio: float | None = None,
     ) -> BankInfo:
         row = self._row(session, name)
         changes: dict[str, Any] = {}
@@ -242,6 +265,9 @@ class Banks:
         if enabled is not None and enabled != row.enabled:
             changes["enabled"] = [row.enabled, enabled]
             row.enabled = enabled
+        if enable_ratio is not None and check_ratio(enable_ratio) != row.enable_ratio:
+            changes["enable_ratio"] = [row.enable_ratio, float(enable_ratio)]
+            row.enable_ratio = float(enable_ratio)
         if changes:
             row.updated_at = utcnow()
             session.flush()
@@ -258,6 +284,8 @@ class Banks:
     def delete(self, session: Session, name: str, *, actor: str) -> None:
         row = self._row(session, name)
         count = self._count(session, row.id)
+        entries = session.scalars(select(BankEntryRow).where(BankEntryRow.bank_id == row.id))
+        record_changes(session, "remove", entries)
         session.delete(row)
         session.flush()
         self._audit.record(
@@ -278,8 +306,13 @@ class Banks:
         entries: Iterable[NewEntry],
         *,
         actor: str,
+        group: bool = False,
     ) -> AddReport:
-        """Add entries; duplicates of existing values are counted, not errors. All or nothing."""
+        """Add entries; duplicates of existing values are counted, not errors. All or nothing.
+
+        With ``group`` the added entries form one group (the signals of one file: HMA's "bank
+        content"), identified by the first entry's id; otherwise each entry is its own group.
+        """
         bank = self._row(session, bank_name)
         report = AddReport()
         seen: set[tuple[str, str]] = set()
@@ -317,6 +350,10 @@ class Banks:
             session.flush()
         except IntegrityError as exc:  # a concurrent writer added the same value first
             raise BankExists("an entry with one of these values was added concurrently") from exc
+        for row in rows:
+            row.group_id = rows[0].id if group else row.id
+        record_changes(session, "add", rows)
+        session.flush()
         report.added = [entry_info(row, bank.name) for row in rows]
         if rows:
             self._audit.record(
@@ -406,6 +443,7 @@ class Banks:
     def delete_entry(self, session: Session, bank_name: str, entry_id: int, *, actor: str) -> None:
         row = self._entry_row(session, bank_name, entry_id)
         details = {"bank": bank_name, "signal_type": row.signal_type, "value": row.value[:128]}
+        record_changes(session, "remove", [row])
         session.delete(row)
         session.flush()
         self._audit.record(
@@ -416,6 +454,81 @@ class Banks:
             target_id=entry_id,
             details=details,
         )
+
+    # --- groups (HMA's "bank content": the signals banked from one file) ------------------------
+
+    def _group_rows(
+        self, session: Session, bank_name: str, group_id: int
+    ) -> builtins.list[BankEntryRow]:
+        bank = self._row(session, bank_name)
+        rows = builtins.list(
+            session.scalars(
+                select(BankEntryRow)
+                .where(BankEntryRow.bank_id == bank.id, BankEntryRow.group_id == group_id)
+                .order_by(BankEntryRow.id)
+            )
+        )
+        if not rows:
+            raise EntryNotFound(f"bank {bank_name!r} has no content {group_id}")
+        return rows
+
+    def group_entries(
+        self, session: Session, bank_name: str, group_id: int
+    ) -> builtins.list[EntryInfo]:
+        return [
+            entry_info(row, bank_name) for row in self._group_rows(session, bank_name, group_id)
+        ]
+
+    def update_group(
+        self,
+        session: Session,
+        bank_name: str,
+        group_id: int,
+        *,
+        actor: str,
+        disabled_until: datetime | bool | None = False,
+        note: str | None = None,
+        labels: Iterable[str] | None = None,
+    ) -> builtins.list[EntryInfo]:
+        label_list = None if labels is None else builtins.list(labels)
+        return [
+            self.update_entry(
+                session,
+                bank_name,
+                row.id,
+                actor=actor,
+                disabled_until=disabled_until,
+                note=note,
+                labels=label_list,
+            )
+            for row in self._group_rows(session, bank_name, group_id)
+        ]
+
+    def delete_group(self, session: Session, bank_name: str, group_id: int, *, actor: str) -> None:
+        for row in self._group_rows(session, bank_name, group_id):
+            self.delete_entry(session, bank_name, row.id, actor=actor)
+
+    # --- flood-control quarantine -----------------------------------------------------------------
+
+    def release_quarantine(
+        self, session: Session, bank_name: str, entry_id: int, *, actor: str
+    ) -> EntryInfo:
+        """Let a quarantined entry's matches lead to automatic action again."""
+        row = self._entry_row(session, bank_name, entry_id)
+        if row.quarantined_at is not None:
+            details = {"bank": bank_name, "was": row.quarantine_reason}
+            row.quarantined_at, row.quarantine_reason = None, ""
+            row.flood_reset_at = utcnow()
+            session.flush()
+            self._audit.record(
+                session,
+                actor=actor,
+                action="bank.entry.release",
+                target_type="bank_entry",
+                target_id=entry_id,
+                details=details,
+            )
+        return entry_info(row, bank_name)
 
 
 def error_item(position: str, number: int, error: BastionError) -> dict[str, Any]:

@@ -58,6 +58,9 @@ def entry_record(entry: EntryInfo) -> dict[str, Any]:
         "first_seen": entry.first_seen,
         "last_seen": entry.last_seen,
         "disabled_until": entry.disabled_until,
+        "group_id": entry.group_id,
+        "quarantined_at": entry.quarantined_at,
+        "quarantine_reason": entry.quarantine_reason,
     }
 
 
@@ -308,6 +311,15 @@ def entry_delete(name: NameArgument, entry_id: EntryArgument) -> None:
     note(f"deleted entry {entry_id} from bank {name!r}")
 
 
+def entry_release(
+    name: NameArgument, entry_id: EntryArgument, fmt: FormatOption = OutputFormat.TABLE
+) -> None:
+    """Release an entry from flood-control quarantine: its matches may act again."""
+    with open_bastion() as bastion, bastion.db.session() as session:
+        info = bastion.banks.release_quarantine(session, name, entry_id, actor=cli_actor())
+    print_record(entry_record(info), fmt)
+
+
 def register(app: typer.Typer) -> None:
     app.command("add")(add)
     app.command("add-hash")(add_hash)
@@ -316,3 +328,4 @@ def register(app: typer.Typer) -> None:
     app.command("entry-disable")(entry_disable)
     app.command("entry-enable")(entry_enable)
     app.command("entry-delete")(entry_delete)
+    app.command("entry-release")(entry_release)

@@ -52,6 +52,7 @@ def bank_record(info: BankInfo) -> dict[str, Any]:
         "source": info.source,
         "thresholds": info.thresholds,
         "entries": info.entry_count,
+        "enable_ratio": info.enable_ratio,
         "description": info.description,
         "created_at": info.created_at,
         "updated_at": info.updated_at,
@@ -78,6 +79,12 @@ def create(
     description: Annotated[
         str, typer.Option(help="What the bank holds and where it came from.")
     ] = "",
+    ratio: Annotated[
+        float,
+        typer.Option(
+            "--ratio", min=0.0, max=1.0, help="Share of content matched against it (roll-out)."
+        ),
+    ] = 1.0,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Create a bank."""
@@ -93,6 +100,7 @@ def create(
             severity=severity,
             tlp=tlp,
             thresholds=thresholds,
+            enable_ratio=ratio,
         )
     print_record(bank_record(info), fmt)
 
@@ -135,6 +143,18 @@ def rename(
 def enable(name: NameArgument, fmt: FormatOption = OutputFormat.TABLE) -> None:
     """Match against this bank again."""
     _update(name, fmt, enabled=True)
+
+
+@app.command("rollout")
+def rollout(
+    name: NameArgument,
+    ratio: Annotated[
+        float, typer.Argument(min=0.0, max=1.0, help="Share of content, 0 to 1 (1 = all).")
+    ],
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Match only this share of content against the bank (gradual roll-out of a new bank)."""
+    _update(name, fmt, enable_ratio=ratio)
 
 
 @app.command("disable")

@@ -19,7 +19,7 @@ import typer
 from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
-from bastion.cli import audit, banks, db, demo, hashing, keys, scan, serve
+from bastion.cli import alerts, audit, banks, db, demo, hashing, index, keys, scan, serve
 from bastion.cli.context import apply_overrides
 from bastion.errors import BastionError
 
@@ -118,6 +118,8 @@ app.add_typer(db.app, name="db")
 app.add_typer(banks.app, name="bank")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
+app.add_typer(alerts.app, name="alerts")
+app.add_typer(index.app, name="index")
 hashing.register(app)
 scan.register(app)
 serve.register(app)

@@ -29,7 +29,7 @@ class VpdqMatchRule:
     bank_match_percent: float = 80.0
 
 
-def _segments(seconds: list[float], gap: float = 2.0) -> list[list[float]]:
+def segments(seconds: list[float], gap: float = 2.0) -> list[list[float]]:
     """Collapse matched timestamps into [start, end] spans for a readable explanation."""
     spans: list[list[float]] = []
     for second in sorted(seconds):
@@ -105,8 +105,8 @@ class VpdqIndex(SignalIndex):
                     {
                         "query_match_percent": round(q_pct, 1),
                         "bank_match_percent": round(b_pct, 1),
-                        "query_segments": _segments([frames[i].seconds for i in matched_rows]),
-                        "bank_segments": _segments(bank_seconds),
+                        "query_segments": segments([frames[i].seconds for i in matched_rows]),
+                        "bank_segments": segments(bank_seconds),
                     },
                 )
             )

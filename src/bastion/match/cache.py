@@ -1,39 +1,35 @@
-"""Keeps one loaded :class:`MatchIndexes` per process and reloads it when banks change.
-
-Every change to a bank or entry writes an audit event in the same transaction, so the newest
-bank-related audit event id is an exact, cheap change counter for the whole bank table.
-"""
+"""The matching engine one process holds: live indexes plus the matcher that reads them."""
 
 from __future__ import annotations
 
-import threading
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from bastion.match.matcher import MatchIndexes
+from bastion.index.vpdq import VpdqMatchRule
+from bastion.match.live_index import LiveIndexes
+from bastion.match.matcher import Matcher
 from bastion.settings import Settings
-from bastion.storage.models import AuditEventRow
-
-BANK_TARGETS = ("bank", "bank_entry")
-
-
-def bank_version(session: Session) -> int:
-    query = select(func.max(AuditEventRow.id)).where(AuditEventRow.target_type.in_(BANK_TARGETS))
-    return int(session.scalar(query) or 0)
+from bastion.storage.db import Database
 
 
 class MatcherCache:
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._lock = threading.Lock()
-        self._version = -1
-        self._indexes: MatchIndexes | None = None
+    """Built once per process; every lookup first catches up with the database change log."""
 
-    def get(self, session: Session) -> MatchIndexes:
-        version = bank_version(session)
-        with self._lock:
-            if self._indexes is None or version != self._version:
-                self._indexes = MatchIndexes.load(session, self._settings)
-                self._version = version
-            return self._indexes
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db = db
+        rule = VpdqMatchRule(
+            min_quality=settings.pdq_min_quality,
+            query_match_percent=settings.vpdq_query_match_percent,
+            bank_match_percent=settings.vpdq_bank_match_percent,
+        )
+        self.indexes = LiveIndexes(rule, snapshot_dir=Path(settings.data_dir) / "index")
+        self.matcher = Matcher(settings, self.indexes)
+
+    def status(self) -> dict[str, dict[str, Any]]:
+        """Per signal type: entries held, change-log version applied, when it last changed."""
+        with self._db.session() as session:
+            return {s.signal_type: s.to_dict() for s in self.indexes.status(session)}
+
+    def save_snapshot(self) -> Path | None:
+        with self._db.session() as session:
+            return self.indexes.save_snapshot(session)

@@ -1,15 +1,22 @@
 """Matcher: looks a content item's signals up in every enabled bank and explains each match.
 
 Rules applied here, in order:
-1. PDQ signals below the quality floor are not matched (noted, not an error).
+1. PDQ signals (and video frames) below the quality floor are not matched (noted, not an error).
 2. Each bank's threshold for the signal type applies (bank override, else the setting's default).
-3. Entries disabled until a future time are skipped.
-4. A match against a negative bank (known false positive) suppresses every positive match of the
+3. Disabled banks, entries disabled until a future time, and banks whose roll-out ratio leaves
+   this item out are skipped.
+4. Entries quarantined by flood control still match, but only for review (``review_only``).
+5. A match against a negative bank (known false positive) suppresses every positive match of the
    item; suppressed matches are kept and shown, so a reviewer sees what was overridden and why.
+
+A video is matched twice: as a whole against banked videos (bag-of-frames, see ``index/vpdq.py``)
+and frame by frame against banked photos, so a propaganda image shown inside a video is found
+with the timestamps where it appears.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,102 +25,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bastion.index.base import Hit, SignalIndex
-from bastion.index.exact import ExactIndex
 from bastion.index.pdq import PdqIndex
-from bastion.index.vpdq import VpdqIndex, VpdqMatchRule
+from bastion.index.vpdq import segments
+from bastion.match.live_index import LiveIndexes
+from bastion.match.records import Match, MatchOutcome
 from bastion.settings import Settings
 from bastion.signals.base import DistanceSignal, Signal
 from bastion.signals.registry import get_signal_type
+from bastion.signals.vpdq_format import parse_vpdq
 from bastion.storage.models import BankEntryRow, BankRow, utcnow
 
-
-@dataclass(frozen=True, slots=True)
-class IndexedEntry:
-    entry_id: int
-    bank: str
-    bank_kind: str
-    signal_type: str
-    value: str
-    threshold: float
-    labels: list[str]
-    severity: str
-    tlp: str
-    note: str
-    provenance: dict[str, str]
-    disabled_until: datetime | None
-
-
-@dataclass(slots=True)
-class Match:
-    """One signal of the item matched one bank entry: everything a reviewer needs to see why."""
-
-    bank: str
-    bank_kind: str
-    entry_id: int
-    signal_type: str
-    distance: float
-    threshold: float
-    labels: list[str]
-    severity: str
-    tlp: str
-    provenance: dict[str, str]
-    note: str
-    frame_time: float | None = None
-    detail: dict[str, Any] | None = None
-    suppressed: bool = False
-    suppressed_by: dict[str, Any] | None = None
-
-    @property
-    def reason(self) -> str:
-        measure = (
-            f"{self.signal_type} distance {self.distance:g} <= threshold {self.threshold:g}"
-            if self.threshold
-            else f"{self.signal_type} identical"
-        )
-        text = f"{measure} to entry {self.entry_id} in {self.bank_kind} bank {self.bank!r}"
-        if self.detail and "query_match_percent" in self.detail:
-            text += (
-                f" ({self.detail['query_match_percent']}% of frames matched, "
-                f"{self.detail['bank_match_percent']}% of the bank video found)"
-            )
-        if self.suppressed and self.suppressed_by:
-            text += (
-                f"; suppressed: known false positive (bank {self.suppressed_by['bank']!r}, "
-                f"entry {self.suppressed_by['entry_id']})"
-            )
-        return text
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "bank": self.bank,
-            "bank_kind": self.bank_kind,
-            "entry_id": self.entry_id,
-            "signal_type": self.signal_type,
-            "distance": self.distance,
-            "threshold": self.threshold,
-            "labels": self.labels,
-            "severity": self.severity,
-            "tlp": self.tlp,
-            "provenance": self.provenance,
-            "note": self.note,
-            "frame_time": self.frame_time,
-            "detail": self.detail,
-            "suppressed": self.suppressed,
-            "suppressed_by": self.suppressed_by,
-            "reason": self.reason,
-        }
-
-
-@dataclass(slots=True)
-class MatchOutcome:
-    matches: list[Match] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def active(self) -> list[Match]:
-        """Positive matches that count: not suppressed."""
-        return [m for m in self.matches if m.bank_kind == "positive" and not m.suppressed]
+__all__ = ["Match", "MatchOutcome", "Matcher", "default_threshold", "in_rollout"]
 
 
 def default_threshold(settings: Settings, signal_type: str) -> float:
@@ -125,113 +47,124 @@ def default_threshold(settings: Settings, signal_type: str) -> float:
     return float(kind.default_threshold) if issubclass(kind, DistanceSignal) else 0.0
 
 
-class MatchIndexes:
-    """A snapshot of every enabled bank's entries, indexed per signal type and threshold."""
+def in_rollout(bank_id: int, content_key: str, ratio: float) -> bool:
+    """Whether this item is in the share of content a partly rolled-out bank applies to.
 
-    def __init__(self, entries: list[IndexedEntry], settings: Settings) -> None:
+    Chosen by a hash of bank and item, so the same item always gets the same answer (a re-scan
+    does not flip) and each bank samples a different share of items.
+    """
+    if ratio >= 1.0:
+        return True
+    digest = hashlib.sha256(f"{bank_id}:{content_key}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") < ratio * 2**32
+
+
+@dataclass(slots=True)
+class _Candidate:
+    entry_id: int
+    signal_type: str
+    distance: float
+    frame_time: float | None = None
+    detail: dict[str, Any] | None = None
+    searched_at: float | None = None  # the vPDQ frame threshold the hit was computed with
+    frames: list[tuple[float, float]] = field(default_factory=list)  # (seconds, distance)
+
+
+class Matcher:
+    def __init__(self, settings: Settings, indexes: LiveIndexes) -> None:
         self._settings = settings
-        self._entries = {entry.entry_id: entry for entry in entries}
-        rule = VpdqMatchRule(
-            min_quality=settings.pdq_min_quality,
-            query_match_percent=settings.vpdq_query_match_percent,
-            bank_match_percent=settings.vpdq_bank_match_percent,
-        )
-        # One index per (signal type, threshold): vPDQ's percentages depend on the frame threshold,
-        # so banks with different thresholds cannot share one search.
-        grouped: defaultdict[tuple[str, float], list[IndexedEntry]] = defaultdict(list)
-        for entry in entries:
-            grouped[(entry.signal_type, entry.threshold)].append(entry)
-        self._indexes: dict[tuple[str, float], SignalIndex] = {}
-        for (signal_type, threshold), members in grouped.items():
-            index: SignalIndex
-            if signal_type == "pdq":
-                index = PdqIndex()
-            elif signal_type == "vpdq":
-                index = VpdqIndex(rule)
-            else:
-                index = ExactIndex(signal_type)
-            index.add((member.entry_id, member.value) for member in members)
-            self._indexes[(signal_type, threshold)] = index
+        self._indexes = indexes
 
-    def __len__(self) -> int:
-        return len(self._entries)
+    def _threshold(self, bank: BankRow, signal_type: str) -> float:
+        if signal_type in bank.thresholds:
+            return float(bank.thresholds[signal_type])
+        return default_threshold(self._settings, signal_type)
 
-    @classmethod
-    def load(cls, session: Session, settings: Settings) -> MatchIndexes:
-        rows = session.execute(
-            select(BankEntryRow, BankRow).join(BankRow).where(BankRow.enabled.is_(True))
-        )
-        entries = [
-            IndexedEntry(
-                entry_id=entry.id,
-                bank=bank.name,
-                bank_kind=bank.kind,
-                signal_type=entry.signal_type,
-                value=entry.value,
-                threshold=float(
-                    bank.thresholds[entry.signal_type]
-                    if entry.signal_type in bank.thresholds
-                    else default_threshold(settings, entry.signal_type)
-                ),
-                labels=sorted(set(bank.labels) | set(entry.labels)),
-                severity=bank.severity,
-                tlp=bank.tlp,
-                note=entry.note,
-                provenance={
-                    "added_by": entry.added_by,
-                    "added_from": entry.added_from,
-                    "added_at": entry.added_at.isoformat(),
-                },
-                disabled_until=entry.disabled_until,
-            )
-            for entry, bank in rows
-        ]
-        return cls(entries, settings)
+    def _low_quality(self, signal: Signal) -> bool:
+        floor = self._settings.pdq_min_quality
+        return signal.type == "pdq" and signal.quality is not None and signal.quality < floor
 
-    def _hits(self, signal: Signal) -> list[tuple[Hit, IndexedEntry]]:
-        found: list[tuple[Hit, IndexedEntry]] = []
-        for (signal_type, threshold), index in self._indexes.items():
-            if signal_type != signal.type:
-                continue
-            found.extend(
-                (hit, self._entries[hit.entry_id]) for hit in index.search(signal.value, threshold)
-            )
+    def _candidates(
+        self, session: Session, signals: list[Signal], banks: list[BankRow], notes: list[str]
+    ) -> list[_Candidate]:
+        pdq_reach = max([self._threshold(b, "pdq") for b in banks] or [0.0])
+        vpdq_thresholds = sorted({self._threshold(b, "vpdq") for b in banks})
+        found: list[_Candidate] = []
+        with self._indexes.reading(session) as index_for:
+            for signal in signals:
+                if self._low_quality(signal):
+                    notes.append(
+                        f"pdq quality {signal.quality} is below {self._settings.pdq_min_quality}:"
+                        " too low to match (flat or tiny image)"
+                    )
+                    continue
+                index = index_for(signal.type)
+                if signal.type == "vpdq":
+                    for threshold in vpdq_thresholds:
+                        hits = index.search(signal.value, threshold) if index is not None else []
+                        found.extend(
+                            _Candidate(
+                                hit.entry_id, "vpdq", hit.distance, None, hit.detail, threshold
+                            )
+                            for hit in hits
+                        )
+                    photo_index = index_for("pdq")
+                    if isinstance(photo_index, PdqIndex):
+                        found.extend(self._frame_candidates(signal.value, photo_index, pdq_reach))
+                elif index is not None:
+                    reach = pdq_reach if signal.type == "pdq" else 0.0
+                    found.extend(
+                        _Candidate(hit.entry_id, signal.type, hit.distance, signal.frame_time)
+                        for hit in index.search(signal.value, reach)
+                    )
         return found
 
-    def match(self, signals: list[Signal], now: datetime | None = None) -> MatchOutcome:
+    def _frame_candidates(self, vpdq: str, index: PdqIndex, reach: float) -> list[_Candidate]:
+        floor = self._settings.pdq_min_quality
+        frames = [frame for frame in parse_vpdq(vpdq) if frame.quality >= floor]
+        if not frames:
+            return []
+        per_entry: defaultdict[int, list[tuple[float, float]]] = defaultdict(list)
+        for frame, hits in zip(
+            frames, index.search_many([f.pdq for f in frames], reach), strict=True
+        ):
+            for hit in hits:
+                per_entry[hit.entry_id].append((frame.seconds, hit.distance))
+        return [
+            _Candidate(entry_id, "pdq", min(d for _, d in seen), seen[0][0], frames=seen)
+            for entry_id, seen in per_entry.items()
+        ]
+
+    def match(
+        self,
+        session: Session,
+        signals: list[Signal],
+        *,
+        content_key: str = "",
+        now: datetime | None = None,
+    ) -> MatchOutcome:
         now = now or utcnow()
         outcome = MatchOutcome()
-        for signal in signals:
-            if (
-                signal.type == "pdq"
-                and signal.quality is not None
-                and signal.quality < self._settings.pdq_min_quality
-            ):
-                outcome.notes.append(
-                    f"pdq quality {signal.quality} is below {self._settings.pdq_min_quality}: "
-                    "too low to match (flat or tiny image)"
-                )
-                continue
-            for hit, entry in self._hits(signal):
-                if entry.disabled_until is not None and entry.disabled_until > now:
-                    continue
-                outcome.matches.append(
-                    Match(
-                        bank=entry.bank,
-                        bank_kind=entry.bank_kind,
-                        entry_id=entry.entry_id,
-                        signal_type=entry.signal_type,
-                        distance=hit.distance,
-                        threshold=entry.threshold,
-                        labels=entry.labels,
-                        severity=entry.severity,
-                        tlp=entry.tlp,
-                        provenance=entry.provenance,
-                        note=entry.note,
-                        frame_time=signal.frame_time,
-                        detail=hit.detail,
-                    )
-                )
+        banks = [b for b in session.scalars(select(BankRow)) if b.enabled]
+        candidates = self._candidates(session, signals, banks, outcome.notes)
+        if not candidates:
+            return outcome
+        by_bank = {bank.id: bank for bank in banks}
+        ids = sorted({c.entry_id for c in candidates})
+        entries: dict[int, BankEntryRow] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            query = select(BankEntryRow).where(BankEntryRow.id.in_(chunk))
+            entries.update({row.id: row for row in session.scalars(query)})
+        key = content_key or (signals[0].value if signals else "")
+        for candidate in candidates:
+            entry = entries.get(candidate.entry_id)
+            bank = by_bank.get(entry.bank_id) if entry is not None else None
+            if entry is None or bank is None:
+                continue  # deleted since the index saw it, or its bank is disabled
+            match = self._explain(candidate, entry, bank, key, now)
+            if match is not None:
+                outcome.matches.append(match)
         negatives = [m for m in outcome.matches if m.bank_kind == "negative"]
         if negatives:
             by = {"bank": negatives[0].bank, "entry_id": negatives[0].entry_id}
@@ -241,3 +174,50 @@ class MatchIndexes:
                     positive.suppressed_by = by
         outcome.matches.sort(key=lambda m: (m.suppressed, m.bank_kind != "positive", m.distance))
         return outcome
+
+    def _explain(
+        self, candidate: _Candidate, entry: BankEntryRow, bank: BankRow, key: str, now: datetime
+    ) -> Match | None:
+        threshold = self._threshold(bank, candidate.signal_type)
+        detail = candidate.detail
+        distance, frame_time = candidate.distance, candidate.frame_time
+        if candidate.signal_type == "vpdq":
+            if candidate.searched_at != threshold:
+                return None  # computed for another bank's frame threshold
+        elif candidate.frames:
+            frames = [(s, d) for s, d in candidate.frames if d <= threshold]
+            if not frames:
+                return None
+            distance, frame_time = min(d for _, d in frames), frames[0][0]
+            detail = {
+                "video_frames": len(frames),
+                "video_segments": segments([s for s, _ in frames]),
+            }
+        elif distance > threshold:
+            return None
+        if entry.disabled_until is not None and entry.disabled_until > now:
+            return None
+        if not in_rollout(bank.id, key, bank.enable_ratio):
+            return None
+        return Match(
+            bank=bank.name,
+            bank_kind=bank.kind,
+            entry_id=entry.id,
+            group_id=entry.group_id if entry.group_id is not None else entry.id,
+            signal_type=entry.signal_type,
+            distance=distance,
+            threshold=threshold,
+            labels=sorted(set(bank.labels) | set(entry.labels)),
+            severity=bank.severity,
+            tlp=bank.tlp,
+            provenance={
+                "added_by": entry.added_by,
+                "added_from": entry.added_from,
+                "added_at": entry.added_at.isoformat(),
+            },
+            note=entry.note,
+            frame_time=frame_time,
+            detail=detail,
+            review_only=entry.quarantined_at is not None,
+            review_reason=entry.quarantine_reason if entry.quarantined_at is not None else "",
+        )

@@ -12,9 +12,11 @@ from typing import Any
 
 from sqlalchemy import update
 
+from bastion.audit import AuditLog
 from bastion.errors import BastionError, InvalidInput
 from bastion.match.cache import MatcherCache
-from bastion.match.matcher import Match, MatchOutcome
+from bastion.match.flood import FloodControl
+from bastion.match.records import Match, MatchOutcome
 from bastion.settings import Settings
 from bastion.signals.base import HashLimits, MediaInfo, Signal
 from bastion.signals.extract import Extraction, extract_signals
@@ -39,6 +41,11 @@ class ScanResult:
     def matched(self) -> bool:
         return any(m.bank_kind == "positive" and not m.suppressed for m in self.matches)
 
+    @property
+    def actionable(self) -> bool:
+        """Whether a match may lead to automatic action (none is quarantined)."""
+        return any(m.actionable for m in self.matches)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
@@ -46,6 +53,7 @@ class ScanResult:
             "kind": self.media.kind.value if self.media else None,
             "media": _media_dict(self.media) if self.media else None,
             "matched": self.matched,
+            "actionable": self.actionable,
             "signals": [_signal_dict(s) for s in self.signals],
             "matches": [m.to_dict() for m in self.matches],
             "reasons": [m.reason for m in self.matches],
@@ -87,10 +95,11 @@ def normalize_supplied(raw: list[tuple[str, str]]) -> list[Signal]:
 
 
 class Scanner:
-    def __init__(self, db: Database, settings: Settings, cache: MatcherCache | None = None) -> None:
+    def __init__(self, db: Database, settings: Settings, audit: AuditLog) -> None:
         self._db = db
         self._settings = settings
-        self._cache = cache or MatcherCache(settings)
+        self.cache = MatcherCache(db, settings)
+        self._flood = FloodControl(settings, audit)
         self.limits = limits_from(settings)
 
     def scan_bytes(
@@ -149,12 +158,15 @@ class Scanner:
         size: int | None,
         record: bool,
     ) -> None:
+        sha256 = next((s.value for s in result.signals if s.type == "sha256"), None)
         with self._db.session() as session:
-            outcome: MatchOutcome = self._cache.get(session).match(result.signals)
+            now = utcnow()
+            outcome: MatchOutcome = self.cache.matcher.match(
+                session, result.signals, content_key=sha256 or "", now=now
+            )
             result.matches, result.notes = outcome.matches, outcome.notes
             if not record:
                 return
-            sha256 = next((s.value for s in result.signals if s.type == "sha256"), None)
             content = ContentRow(
                 kind=result.media.kind.value if result.media else "signals",
                 source=source,
@@ -188,13 +200,17 @@ class Scanner:
                     distance=m.distance,
                     threshold=m.threshold,
                     suppressed=m.suppressed,
+                    review_only=m.review_only,
                     details={"detail": m.detail, "suppressed_by": m.suppressed_by},
                 )
                 for m in result.matches
             )
+            session.flush()
+            alerts = self._flood.check(session, result.matches, now)
+            if alerts:
+                result.notes.append(f"flood control raised alert(s) {alerts}")
             matched_ids = sorted({m.entry_id for m in result.matches})
             if matched_ids:
-                now = utcnow()
                 session.execute(
                     update(BankEntryRow)
                     .where(BankEntryRow.id.in_(matched_ids))

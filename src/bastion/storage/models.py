@@ -110,6 +110,8 @@ class BankRow(Base):
     tlp: Mapped[str] = mapped_column(String(16), default="amber")
     thresholds: Mapped[dict[str, Any]] = mapped_column(default=dict)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Share of content matched against this bank (gradual roll-out), chosen per content item.
+    enable_ratio: Mapped[float] = mapped_column(Float, default=1.0, server_default="1.0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -137,6 +139,46 @@ class BankEntryRow(Base):
     first_seen: Mapped[datetime | None] = mapped_column()
     last_seen: Mapped[datetime | None] = mapped_column()
     disabled_until: Mapped[datetime | None] = mapped_column()
+    # Entries added together from one file share a group (HMA's "bank content"); else own id.
+    group_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Set by flood control: matches of a quarantined entry go to review, never to automatic action.
+    quarantined_at: Mapped[datetime | None] = mapped_column()
+    quarantine_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # When an analyst released the quarantine: flood counting starts afresh from here.
+    flood_reset_at: Mapped[datetime | None] = mapped_column()
+
+
+class BankChangeRow(Base):
+    """Append-only log of index changes; its newest id is the index version every process follows.
+
+    Matchers in every API and worker process poll the newest id and apply only the rows after the
+    version they hold, so an added hash is live everywhere without reloading whole indexes.
+    """
+
+    __tablename__ = "bank_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    op: Mapped[str] = mapped_column(String(16))  # "add" or "remove"
+    entry_id: Mapped[int] = mapped_column(Integer)
+    signal_type: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertRow(Base):
+    """Something an operator must look at, such as a bank entry quarantined by flood control."""
+
+    __tablename__ = "alert"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    severity: Mapped[str] = mapped_column(String(16), default="high")
+    summary: Mapped[str] = mapped_column(Text)
+    bank_name: Mapped[str | None] = mapped_column(String(128))
+    entry_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column()
+    acknowledged_by: Mapped[str | None] = mapped_column(String(255))
 
 
 class MatchRow(Base):
@@ -155,6 +197,7 @@ class MatchRow(Base):
     distance: Mapped[float] = mapped_column(Float)
     threshold: Mapped[float] = mapped_column(Float)
     suppressed: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -32,6 +32,7 @@ def create_bank(body: BankCreate, key: BanksWriteKey, bastion: BastionDep) -> Ba
             tlp=body.tlp.value,
             thresholds=body.thresholds,
             enabled=body.enabled,
+            enable_ratio=body.enable_ratio,
         )
     return BankOut.model_validate(bank)
 
@@ -56,6 +57,7 @@ def update_bank(name: str, body: BankUpdate, key: BanksWriteKey, bastion: Bastio
             tlp=body.tlp.value if body.tlp else None,
             thresholds=body.thresholds,
             enabled=body.enabled,
+            enable_ratio=body.enable_ratio,
         )
     return BankOut.model_validate(bank)
 

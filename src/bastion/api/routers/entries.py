@@ -209,3 +209,14 @@ def delete_entry(name: str, entry_id: int, key: BanksWriteKey, bastion: BastionD
     with bastion.db.session() as session:
         bastion.banks.delete_entry(session, name, entry_id, actor=key.actor)
     return Response(status_code=204)
+
+
+@router.post(
+    "/entries/{entry_id}/release",
+    response_model=EntryOut,
+    summary="Release an entry from flood-control quarantine (its matches may act again)",
+)
+def release_entry(name: str, entry_id: int, key: BanksWriteKey, bastion: BastionDep) -> EntryOut:
+    with bastion.db.session() as session:
+        entry = bastion.banks.release_quarantine(session, name, entry_id, actor=key.actor)
+    return EntryOut.model_validate(entry)

@@ -1,0 +1,93 @@
+"""What a match is: everything a reviewer needs to see why an item matched a bank entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Match:
+    bank: str
+    bank_kind: str
+    entry_id: int
+    group_id: int
+    signal_type: str
+    distance: float
+    threshold: float
+    labels: list[str]
+    severity: str
+    tlp: str
+    provenance: dict[str, str]
+    note: str
+    frame_time: float | None = None
+    detail: dict[str, Any] | None = None
+    suppressed: bool = False
+    suppressed_by: dict[str, Any] | None = None
+    # A quarantined entry's matches may reach a reviewer but never automatic action.
+    review_only: bool = False
+    review_reason: str = ""
+
+    @property
+    def reason(self) -> str:
+        measure = (
+            f"{self.signal_type} distance {self.distance:g} <= threshold {self.threshold:g}"
+            if self.threshold
+            else f"{self.signal_type} identical"
+        )
+        text = f"{measure} to entry {self.entry_id} in {self.bank_kind} bank {self.bank!r}"
+        detail = self.detail or {}
+        if "query_match_percent" in detail:
+            text += (
+                f" ({detail['query_match_percent']}% of frames matched, "
+                f"{detail['bank_match_percent']}% of the bank video found)"
+            )
+        if "video_frames" in detail:
+            text += f" (in {detail['video_frames']} video frame(s), first at {self.frame_time:g} s)"
+        if self.suppressed and self.suppressed_by:
+            text += (
+                f"; suppressed: known false positive (bank {self.suppressed_by['bank']!r}, "
+                f"entry {self.suppressed_by['entry_id']})"
+            )
+        if self.review_only:
+            text += f"; review only: {self.review_reason}"
+        return text
+
+    @property
+    def actionable(self) -> bool:
+        """May this match lead to automatic action? (Positive, not suppressed, not quarantined.)"""
+        return self.bank_kind == "positive" and not self.suppressed and not self.review_only
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "bank": self.bank,
+            "bank_kind": self.bank_kind,
+            "entry_id": self.entry_id,
+            "group_id": self.group_id,
+            "signal_type": self.signal_type,
+            "distance": self.distance,
+            "threshold": self.threshold,
+            "labels": self.labels,
+            "severity": self.severity,
+            "tlp": self.tlp,
+            "provenance": self.provenance,
+            "note": self.note,
+            "frame_time": self.frame_time,
+            "detail": self.detail,
+            "suppressed": self.suppressed,
+            "suppressed_by": self.suppressed_by,
+            "review_only": self.review_only,
+            "review_reason": self.review_reason,
+            "reason": self.reason,
+        }
+
+
+@dataclass(slots=True)
+class MatchOutcome:
+    matches: list[Match] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def active(self) -> list[Match]:
+        """Positive matches that count: not suppressed."""
+        return [m for m in self.matches if m.bank_kind == "positive" and not m.suppressed]
