@@ -1,68 +1,203 @@
-"""PDQ index: exact Hamming-distance search over 256-bit hashes.
+"""PDQ index: exact Hamming-distance search over 256-bit hashes that takes changes in place.
 
-Hashes are packed as four uint64 words; a query XORs against all of them and counts bits with
-``numpy.bitwise_count``, so every entry within the threshold is found (exhaustive, 100% recall).
+Entries live in a few immutable segments (``pdq_segment``), newest last. Each large segment has
+multi-index hashing tables (``pdq_layout``, ``pdq_plan``): a query looks up its chunks' near
+values and compares only the rows found there, in full, so every entry within the threshold is
+returned and nothing else (100% recall by construction, for any threshold 0..256; large
+thresholds fall back to a linear scan). The newest segment is a small append buffer with no
+tables, scanned linearly.
+
+Changes never rebuild the whole index: an add goes to the buffer; a full buffer becomes a
+segment, and segments merge when the newer one grows to a fraction of the older (sizes then
+shrink geometrically, so a query visits a handful of segments and each row is rebuilt a handful
+of times). A removal sets a tombstone; merges drop dead rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from bastion.errors import InvalidSignal
 from bastion.index.base import Hit, SignalIndex
+from bastion.index.pdq_layout import HASH_BITS, MIN_TABLE_ROWS, Words
+from bastion.index.pdq_segment import QUERY_GROUP, Ids, Segment, hamming_matrix
 
-Words = npt.NDArray[np.uint64]
+__all__ = ["PdqIndex", "Words", "hamming_matrix", "pack_pdq"]
+
+# The buffer becomes an indexed segment at this size (a scan of it costs ~10 us).
+BUFFER_ROWS = MIN_TABLE_ROWS
+# Merge the two newest segments when the newer holds at least 1/MERGE_RATIO of the older's rows.
+MERGE_RATIO = 8
 
 
 def pack_pdq(hex_values: Iterable[str]) -> Words:
     """(N, 4) uint64 array from 64-hex-digit PDQ hashes (big-endian words, so bit order is kept)."""
-    raw = b"".join(bytes.fromhex(value) for value in hex_values)
+    values = hex_values if isinstance(hex_values, list) else list(hex_values)
+    # One join and one decode: no per-hash bytes objects, whose freed memory Python would keep.
+    # With every value 64 characters long, 32 bytes per value decode only if all are hex digits.
+    try:
+        raw = bytes.fromhex("".join(values))
+    except (ValueError, TypeError) as exc:
+        raise InvalidSignal(f"not a PDQ hash: {exc}") from exc
+    if len(raw) != 32 * len(values) or set(map(len, values)) - {64}:
+        raise InvalidSignal("a PDQ hash is 64 hexadecimal digits")
     return np.frombuffer(raw, dtype=">u8").astype(np.uint64).reshape(-1, 4)
 
 
-def hamming_matrix(queries: Words, entries: Words) -> npt.NDArray[np.int32]:
-    """Distances between every query row and every entry row, shape (Q, N)."""
-    xor = np.bitwise_xor(queries[:, None, :], entries[None, :, :])
-    distances: npt.NDArray[np.int32] = np.bitwise_count(xor).sum(axis=2, dtype=np.int32)
-    return distances
+def _radius(max_distance: float) -> int:
+    """Largest integer distance allowed; -1 when nothing can match (negative or NaN)."""
+    if not max_distance >= 0:
+        return -1
+    return int(min(max_distance, HASH_BITS))
+
+
+def _last_of_each(ids: Ids) -> npt.NDArray[np.intp]:
+    """Positions keeping only the last occurrence of each id (re-adding replaces)."""
+    _, from_end = np.unique(ids[::-1], return_index=True)
+    return np.sort(len(ids) - 1 - from_end)
+
+
+def _joined(segments: Iterable[Segment]) -> tuple[Ids, Words]:
+    rows = [segment.live_rows() for segment in segments]
+    return np.concatenate([ids for ids, _ in rows]), np.concatenate([words for _, words in rows])
 
 
 class PdqIndex(SignalIndex):
-    signal_type = "pdq"
-    # Rows compared per numpy call: bounds the (Q, N, 4) temporary to a few tens of MB.
-    _CHUNK = 262_144
+    """Exact PDQ index; thread-safe (writers serialise, readers see one consistent state)."""
 
-    def __init__(self) -> None:
-        self._ids: list[int] = []
-        self._words: Words = np.empty((0, 4), dtype=np.uint64)
+    signal_type = "pdq"
+
+    def __init__(self, segments: Iterable[Segment] = ()) -> None:
+        # (indexed segments oldest first, pending unindexed segments): replaced as one tuple so
+        # that a search never sees a row in both or in neither.
+        self._state: tuple[tuple[Segment, ...], tuple[Segment, ...]] = (
+            tuple(s for s in segments if s.live),
+            (),
+        )
+        self._write = threading.Lock()
+
+    def __len__(self) -> int:
+        indexed, pending = self._state
+        return sum(segment.live for segment in (*indexed, *pending))
+
+    @property
+    def segments(self) -> tuple[Segment, ...]:
+        """The indexed segments, oldest first (pending additions not included)."""
+        return self._state[0]
 
     def add(self, entries: Iterable[tuple[int, str]]) -> None:
         pairs = list(entries)
         if not pairs:
             return
-        self._ids.extend(entry_id for entry_id, _ in pairs)
-        self._words = np.vstack([self._words, pack_pdq(value for _, value in pairs)])
+        ids = np.fromiter((entry_id for entry_id, _ in pairs), dtype=np.int64, count=len(pairs))
+        words = pack_pdq([value for _, value in pairs])
+        if not (ids[1:] > ids[:-1]).all() and len(np.unique(ids)) != len(ids):
+            keep = _last_of_each(ids)
+            ids, words = ids[keep], words[keep]
+        with self._write:
+            indexed, pending = self._state
+            self._kill(ids)
+            # New rows wait, scanned, until a search finds enough of them to be worth indexing:
+            # a bulk load of many batches then costs one build, not one per batch.
+            waiting = [segment for segment in pending if segment.live]
+            if waiting and len(waiting[-1]) < BUFFER_ROWS and len(ids) < BUFFER_ROWS:
+                old_ids, old_words = waiting.pop().live_rows()
+                ids, words = np.concatenate([old_ids, ids]), np.concatenate([old_words, words])
+            waiting.append(Segment.unindexed(ids, words))
+            self._state = (indexed, tuple(waiting))
+
+    def remove(self, entry_ids: Iterable[int]) -> None:
+        ids = np.fromiter(entry_ids, dtype=np.int64)
+        if not len(ids):
+            return
+        with self._write:
+            indexed, pending = self._state
+            self._kill(ids)
+            rebuilt = [
+                # Rebuild an indexed segment once half of it is dead (small ones at once).
+                Segment.build(*segment.live_rows())
+                if segment.live < len(segment)
+                and (segment.tables is None or 2 * segment.live < len(segment))
+                else segment
+                for segment in indexed
+            ]
+            self._state = (self._merged(rebuilt), tuple(s for s in pending if s.live))
+
+    def _kill(self, ids: Ids) -> None:
+        indexed, pending = self._state
+        for segment in (*indexed, *pending):
+            segment.kill(segment.rows_of(ids))
+
+    def _index_pending(self, at_least: int) -> None:
+        """Index the pending rows if there are ``at_least`` of them."""
+        with self._write:
+            indexed, pending = self._state
+            live = [segment for segment in pending if segment.live]
+            if not live or sum(segment.live for segment in live) < at_least:
+                return
+            built = Segment.build(*_joined(live))
+            self._state = (self._merged([*indexed, built]), ())
+
+    @staticmethod
+    def _merged(segments: list[Segment]) -> tuple[Segment, ...]:
+        segments = [segment for segment in segments if segment.live]
+        while len(segments) >= 2 and (
+            segments[-1].live * MERGE_RATIO >= segments[-2].live or segments[-2].live < BUFFER_ROWS
+        ):
+            newer, older = segments.pop(), segments.pop()
+            segments.append(Segment.build(*_joined([older, newer])))
+        return tuple(segments)
 
     def search(self, value: str, max_distance: float) -> list[Hit]:
         return self.search_many([value], max_distance)[0]
 
-    def search_many(self, values: list[str], max_distance: float) -> list[list[Hit]]:
+    def search_many(self, values: Sequence[str], max_distance: float) -> list[list[Hit]]:
         results: list[list[Hit]] = [[] for _ in values]
-        if not values or not self._ids:
+        radius = _radius(max_distance)
+        if not values or radius < 0:
             return results
         queries = pack_pdq(values)
-        ids = np.asarray(self._ids, dtype=np.int64)
-        step = max(1, self._CHUNK // len(values))
-        for start in range(0, len(self._ids), step):
-            distances = hamming_matrix(queries, self._words[start : start + step])
-            rows, cols = np.nonzero(distances <= max_distance)
-            for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
-                results[row].append(Hit(int(ids[start + col]), float(distances[row, col])))
-        for hits in results:
-            hits.sort(key=lambda hit: (hit.distance, hit.entry_id))
+        if sum(segment.live for segment in self._state[1]) >= BUFFER_ROWS:
+            self._index_pending(BUFFER_ROWS)
+        indexed, pending = self._state  # one consistent view, whatever writers do meanwhile
+        segments = (*indexed, *pending)
+        found_q, found_id, found_d = [], [], []
+        for start in range(0, len(queries), QUERY_GROUP):
+            group = queries[start : start + QUERY_GROUP]
+            for segment in segments:
+                found = segment.search(group, radius)
+                if len(found.ids):
+                    found_q.append(found.query + start)
+                    found_id.append(found.ids)
+                    found_d.append(found.distance)
+        if not found_q:
+            return results
+        query, ids, dist = (np.concatenate(part) for part in (found_q, found_id, found_d))
+        order = np.lexsort((ids, dist, query))
+        previous = (-1, -1)
+        for q, entry_id, distance in zip(
+            query[order].tolist(), ids[order].tolist(), dist[order].tolist(), strict=True
+        ):
+            if (q, entry_id) != previous:  # found through several chunks: report it once
+                results[q].append(Hit(entry_id, float(distance)))
+                previous = (q, entry_id)
         return results
 
-    def __len__(self) -> int:
-        return len(self._ids)
+    def save(self, path: Path) -> None:
+        """Write a snapshot atomically (temporary file, then rename)."""
+        from bastion.index.pdq_snapshot import write_snapshot
+
+        self._index_pending(1)
+        write_snapshot(path, self._state[0])
+
+    @classmethod
+    def load(cls, path: Path) -> PdqIndex:
+        """Open a snapshot, memory-mapped; a damaged file raises ConfigurationError."""
+        from bastion.index.pdq_snapshot import read_snapshot
+
+        return cls(read_snapshot(path))

@@ -9,6 +9,7 @@ on both sides: flat frames (black screens, fades) would otherwise match everythi
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -55,8 +56,10 @@ class VpdqIndex(SignalIndex):
         return [frame for frame in frames if frame.quality >= self._rule.min_quality]
 
     def add(self, entries: Iterable[tuple[int, str]]) -> None:
+        latest = dict(entries)  # re-adding an id replaces it, within a batch too
+        self.remove(latest)
         blocks: list[Words] = [self._words]
-        for entry_id, value in entries:
+        for entry_id, value in latest.items():
             frames = self._usable(parse_vpdq(value))
             if not frames:
                 continue  # nothing matchable: an all-flat video
@@ -66,6 +69,21 @@ class VpdqIndex(SignalIndex):
             self._seconds.extend(frame.seconds for frame in frames)
             blocks.append(pack_pdq(frame.pdq for frame in frames))
         self._words = np.vstack(blocks)
+
+    def remove(self, entry_ids: Iterable[int]) -> None:
+        gone = set(entry_ids)
+        keep = [i for i, entry_id in enumerate(self._ids) if entry_id not in gone]
+        if len(keep) == len(self._ids):
+            return
+        # Video banks are small next to photo banks: rebuilding the flat arrays is cheap enough.
+        rows = [range(self._starts[i], self._starts[i] + self._counts[i]) for i in keep]
+        frame_rows = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64)
+        self._words = self._words[frame_rows]
+        self._seconds = [self._seconds[row] for row in frame_rows.tolist()]
+        self._ids = [self._ids[i] for i in keep]
+        self._counts = [self._counts[i] for i in keep]
+        ends = itertools.accumulate(self._counts)
+        self._starts = [end - count for end, count in zip(ends, self._counts, strict=True)]
 
     def search(self, value: str, max_distance: float) -> list[Hit]:
         frames = self._usable(parse_vpdq(value))

@@ -1,0 +1,215 @@
+"""An immutable block of PDQ hashes with its multi-index tables; deletions are tombstones.
+
+Rows are kept in entry-id order, so finding an id (to replace or remove it) is a binary search
+and needs no extra map. For each chunk of the layout, the postings list every row sorted by the
+chunk's directory key, each row number shifted left over the chunk's low bits; the directory
+holds, per key, where its postings start (one concatenated array for all chunks, so a query
+gathers all its probes in one call).
+
+Memory per row: 32 bytes of hash, 8 of id, 4 per chunk of postings and about 2 per chunk of
+directory (``pdq_layout``), plus 1 for the tombstone mask once something is removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from bastion.errors import ConfigurationError
+from bastion.index.pdq_layout import ChunkLayout, Words
+from bastion.index.pdq_plan import ACCEPT, ProbePlan, plan_for
+
+Ids = npt.NDArray[np.int64]
+Rows = npt.NDArray[np.int64]
+Distances = npt.NDArray[np.uint16]
+# Rows compared per numpy call in a scan: bounds the (queries, rows) temporaries.
+_SCAN_CELLS = 1 << 20
+# Queries looked up together: enough to amortise numpy's per-call cost, few enough that the
+# probe arrays stay in cache.
+QUERY_GROUP = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """Matches of a query group in one segment: parallel arrays."""
+
+    query: npt.NDArray[np.intp]
+    ids: Ids
+    distance: Distances
+
+
+def distances(queries: Words, rows: Words) -> Distances:
+    """Row-wise Hamming distance between two (n, 4) arrays (or one query broadcast)."""
+    counts = np.bitwise_count(queries ^ rows)
+    # Column adds: far faster than sum(axis=1) over four columns. Two words fit in uint8.
+    total: Distances = (counts[..., 0] + counts[..., 1]).astype(np.uint16)
+    total += counts[..., 2] + counts[..., 3]
+    return total
+
+
+def hamming_matrix(queries: Words, entries: Words) -> Distances:
+    """Distances between every query row and every entry row, shape (Q, N)."""
+    return distances(queries[:, None, :], entries[None, :, :])
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    layout: ChunkLayout
+    directory: npt.NDArray[np.unsignedinteger]  # dir_slots + 1 offsets into postings
+    postings: npt.NDArray[np.unsignedinteger]  # chunks * rows: (row << low_field) | low bits
+
+    @staticmethod
+    def build(layout: ChunkLayout, words: Words) -> Tables:
+        rows = len(words)
+        field = layout.low_field
+        if (rows << field) >= 1 << 32:
+            raise ConfigurationError(f"a PDQ index segment holds at most {(1 << 32) >> field} rows")
+        wide = layout.chunks * rows >= 1 << 32
+        directory: npt.NDArray[np.unsignedinteger] = np.empty(
+            layout.dir_slots + 1, dtype=np.uint64 if wide else np.uint32
+        )
+        postings = np.empty(layout.chunks * rows, dtype=np.uint32)
+        directory[0] = 0
+        row_part = np.arange(rows, dtype=np.int64) << field
+        for k in range(layout.chunks):
+            keys = layout.chunk_keys(words, k)
+            low_bits = int(layout.low_bits[k])
+            top = keys >> low_bits
+            # One 64-bit sort orders by directory key and packs the posting in the low half.
+            order = (top << 32) | row_part | (keys & ((1 << low_bits) - 1))
+            order.sort()
+            postings[k * rows : (k + 1) * rows] = order & 0xFFFFFFFF
+            counts = np.bincount(top, minlength=1 << layout.dir_bits[k])
+            base = int(layout.dir_base[k])
+            directory[base + 1 : base + 1 + len(counts)] = np.cumsum(counts) + k * rows
+        return Tables(layout, directory, postings)
+
+    def candidates(self, queries: Words, plan: ProbePlan) -> tuple[npt.NDArray[np.intp], Rows]:
+        """(query, row) pairs whose chunks are within the plan's radii: a superset of matches."""
+        picked = self.layout.keys(queries)[:, plan.chunk]  # (queries, probes)
+        slots = (((picked >> plan.shift) ^ plan.flip) + plan.base).ravel()
+        starts = self.directory.take(slots)
+        lengths = self.directory.take(slots + 1) - starts
+        ends = np.cumsum(lengths, dtype=np.int64)
+        total = int(ends[-1])
+        if total == 0:
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.int64)
+        # The postings of every probed slot, concatenated: each run starts where its slot does.
+        positions = np.repeat(starts - (ends - lengths), lengths)
+        positions += np.arange(total)
+        postings = self.postings.take(positions)
+        element: npt.NDArray[np.intp] | None = None
+        if plan.filters:
+            accept = ACCEPT.take((picked & plan.low_mask) + plan.accept_row).ravel()
+            stored = postings & ((1 << self.layout.low_field) - 1)
+            element = np.flatnonzero((np.repeat(accept, lengths) >> stored) & 1)
+            postings = postings.take(element)
+        rows = (postings >> self.layout.low_field).astype(np.int64)
+        if len(queries) == 1:
+            return np.zeros(len(rows), dtype=np.intp), rows
+        if element is None:
+            element = np.arange(total)
+        probe = np.searchsorted(ends, element, side="right")
+        return probe // plan.probes, rows
+
+
+class Segment:
+    """Rows sorted by entry id; ``alive`` is None until the first removal."""
+
+    __slots__ = ("_plans", "alive", "ids", "live", "tables", "words")
+
+    def __init__(
+        self,
+        ids: Ids,
+        words: Words,
+        tables: Tables | None,
+        alive: npt.NDArray[np.bool_] | None = None,
+    ) -> None:
+        self.ids = ids
+        self.words = words
+        self.tables = tables
+        self.alive = alive
+        self.live = len(ids) if alive is None else int(np.count_nonzero(alive))
+        self._plans: dict[int, ProbePlan | None] = {}
+
+    @staticmethod
+    def unindexed(ids: Ids, words: Words) -> Segment:
+        """Rows with unique ids (any order), searched by scanning."""
+        order = np.argsort(ids, kind="stable")
+        return Segment(ids[order], np.ascontiguousarray(words[order]), None)
+
+    @staticmethod
+    def build(ids: Ids, words: Words) -> Segment:
+        """Rows with unique ids (any order), with tables when they are worth it."""
+        segment = Segment.unindexed(ids, words)
+        layout = ChunkLayout.for_rows(len(ids))
+        if layout is not None:
+            segment.tables = Tables.build(layout, segment.words)
+        return segment
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def rows_of(self, ids: Ids) -> Rows:
+        """Live rows holding any of ``ids``."""
+        if not len(self.ids):
+            return np.empty(0, dtype=np.int64)
+        # Most new entries have ids above every stored one (the database counts up): a range
+        # check skips the binary search for them.
+        ids = ids[(ids >= self.ids[0]) & (ids <= self.ids[-1])]
+        where = np.searchsorted(self.ids, ids)
+        inside = where < len(self.ids)
+        where = where[inside]
+        rows = where[self.ids.take(where) == ids[inside]]
+        if self.alive is not None:
+            rows = rows[self.alive.take(rows)]
+        return np.unique(rows)
+
+    def kill(self, rows: Rows) -> None:
+        if not len(rows):
+            return
+        if self.alive is None:
+            self.alive = np.ones(len(self.ids), dtype=np.bool_)
+        self.alive[rows] = False
+        self.live = int(np.count_nonzero(self.alive))
+
+    def live_rows(self) -> tuple[Ids, Words]:
+        if self.alive is None:
+            return self.ids, self.words
+        return self.ids[self.alive], self.words[self.alive]
+
+    def search(self, queries: Words, radius: int) -> Found:
+        """Every live row within ``radius`` of each query (query index, id, distance). A row
+        near a query in several chunks is reported once per chunk: callers drop repeats."""
+        plan = None
+        if self.tables is not None:
+            if radius not in self._plans:
+                self._plans[radius] = plan_for(self.tables.layout, len(self.ids), radius)
+            plan = self._plans[radius]
+        if plan is None or self.tables is None:
+            query, rows, dist = self._scan(queries, radius)
+        else:
+            query, rows = self.tables.candidates(queries, plan)
+            asked = queries if len(queries) == 1 else queries.take(query, axis=0)
+            dist = distances(asked, self.words.take(rows, axis=0))
+            near = np.flatnonzero(dist <= radius)
+            query, rows, dist = query.take(near), rows.take(near), dist.take(near)
+        if self.alive is not None and len(rows):
+            live = self.alive.take(rows)
+            query, rows, dist = query[live], rows[live], dist[live]
+        return Found(query, self.ids.take(rows), dist)
+
+    def _scan(self, queries: Words, radius: int) -> tuple[npt.NDArray[np.intp], Rows, Distances]:
+        found_q, found_r, found_d = [], [], []
+        step = max(1, _SCAN_CELLS // len(queries))
+        for start in range(0, len(self.words), step):
+            dist = hamming_matrix(queries, self.words[start : start + step])
+            query, rows = np.nonzero(dist <= radius)
+            found_q.append(query)
+            found_r.append(rows + start)
+            found_d.append(dist[query, rows])
+        if not found_q:
+            return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.int64), np.empty(0, np.uint16)
+        return np.concatenate(found_q), np.concatenate(found_r), np.concatenate(found_d)
