@@ -16,6 +16,7 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ def main() -> None:
     writer = Bastion.from_settings(Settings(**plain))
     rng = random.Random(1)
     with writer.db.session() as s:
-        name = f"crisis-{rng.getrandbits(32):08x}"
+        name = f"bench-crisis-{uuid.uuid4().hex[:8]}"
         writer.banks.create(s, name=name, actor="bench")
         preload = [NewEntry("pdq", f"{rng.getrandbits(256):064x}") for _ in range(args.preload)]
         writer.banks.add_entries(s, name, preload, actor="bench")
@@ -54,6 +55,9 @@ def main() -> None:
     targets, seen = context.Queue(), context.Queue()
     looker = context.Process(target=_looker, args=(plain, targets, seen))
     looker.start()
+    # Warm-up: the looker loads the banked entries once (start-up), then only follows changes.
+    targets.put(preload[0].value)
+    seen.get(timeout=120)
     delays = []
     for _ in range(args.rounds):
         value = f"{rng.getrandbits(256):064x}"
@@ -65,12 +69,16 @@ def main() -> None:
         delays.append(seen.get(timeout=30) - committed)
     targets.put(None)
     looker.join()
+    with writer.db.session() as s:
+        writer.banks.delete(s, name, actor="bench")
     writer.close()
     backend = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite"
     print(f"backend: {backend}; {args.preload} entries banked before; {args.rounds} additions")
+    delays.sort()
+    p95 = delays[int(0.95 * (len(delays) - 1))]
     print(
         f"add -> match in another process: median {statistics.median(delays) * 1000:.1f} ms, "
-        f"max {max(delays) * 1000:.1f} ms (target: 5000 ms)"
+        f"p95 {p95 * 1000:.1f} ms, max {delays[-1] * 1000:.1f} ms (target: 5000 ms)"
     )
 
 

@@ -18,7 +18,7 @@ from bastion.runtime import Bastion
 from bastion.settings import Settings as BastionSettings
 
 from .conftest import ApiServer, ServerThread
-from .helpers import error_code
+from .helpers import error_code, error_keys
 
 ATTEMPTS: list[dict[str, Any]] = [
     {},
@@ -44,8 +44,12 @@ def test_every_error_has_the_error_shape(api: ApiServer, client: httpx.Client) -
                     assert response.status_code != 500, where
                     if response.status_code >= 400:
                         body = response.json()
-                        assert set(body) == {"error"}, where
+                        assert set(body) == error_keys(path), where
                         assert {"code", "detail"} <= set(body["error"]), where
+                        assert (
+                            body.get("message", body["error"]["detail"])
+                            == (body["error"]["detail"])
+                        ), where
                     checked += 1
     anonymous.close()
     assert checked > 200
