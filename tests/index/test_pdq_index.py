@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bastion.errors import InvalidSignal
-from bastion.index import pdq, pdq_layout, pdq_plan
+from bastion.index import pdq, pdq_layout, pdq_plan, pdq_segment
 from bastion.index.base import Hit
 from bastion.index.pdq import PdqIndex
 from tests.index.helpers import flipped, oracle, random_words, to_hex
@@ -176,3 +177,37 @@ def test_a_malformed_hash_is_an_invalid_signal_and_changes_nothing(value: str) -
     with pytest.raises(InvalidSignal):
         index.search(value, 31)
     assert len(index) == 1
+
+
+def test_ids_anywhere_in_the_64_bit_range_are_kept_exactly(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    words = random_words(rng, 5000)
+    ids = [-(2**62), -1, 0, 2**32, 2**62, *range(10**15, 10**15 + 4995)]
+    index = PdqIndex()
+    index.add(zip(ids, to_hex(words), strict=True))
+    queries = words[:6]
+    assert index.search_many(to_hex(queries), 0) == [[Hit(i, 0.0)] for i in ids[:6]]
+    index.remove([2**62, 10**15])
+    index.save(tmp_path / "wide")
+    loaded = PdqIndex.load(tmp_path / "wide")
+    expected = [[Hit(i, 0.0)] for i in ids[:4]] + [[], []]
+    assert loaded.search_many(to_hex(queries), 0) == expected
+
+
+def test_directories_past_four_billion_postings_search_the_same(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Wide (int64) directories, as a 400-million-row segment would have, on a small one."""
+    monkeypatch.setattr(pdq_segment, "WIDE_DIRECTORY", 0)
+    monkeypatch.setattr(pdq_plan, "SCAN_QUERY_NS", math.inf)
+    rng = np.random.default_rng(8)
+    queries = random_words(rng, 8)
+    words = planted(rng, queries, 6000)
+    index = PdqIndex()
+    index.add(enumerate(to_hex(words)))
+    expected = oracle(dict(enumerate(words)), queries, 31)
+    assert index.search_many(to_hex(queries), 31) == expected
+    assert index.segments[0].tables is not None
+    assert index.segments[0].tables.directory.dtype == np.int64
+    index.save(tmp_path / "wide")
+    assert PdqIndex.load(tmp_path / "wide").search_many(to_hex(queries), 31) == expected

@@ -1,16 +1,18 @@
 """PDQ index: exact Hamming-distance search over 256-bit hashes that takes changes in place.
 
-Entries live in a few immutable segments (``pdq_segment``), newest last. Each large segment has
-multi-index hashing tables (``pdq_layout``, ``pdq_plan``): a query looks up its chunks' near
-values and compares only the rows found there, in full, so every entry within the threshold is
-returned and nothing else (100% recall by construction, for any threshold 0..256; large
-thresholds fall back to a linear scan). The newest segment is a small append buffer with no
-tables, scanned linearly.
+Entries live in a few immutable segments (``pdq_segment``), oldest and largest first. A segment
+of at least ``BUFFER_ROWS`` rows has multi-index hashing tables (``pdq_layout``, ``pdq_plan``):
+a query looks up the near values of its chunks and compares only the rows found there, in full,
+so every entry within the threshold is returned and nothing else (100% recall by construction,
+for any threshold 0..256; when a threshold is so large that the lookup would cost more than
+reading every row, the segment is scanned instead, which is exact too).
 
-Changes never rebuild the whole index: an add goes to the buffer; a full buffer becomes a
-segment, and segments merge when the newer one grows to a fraction of the older (sizes then
-shrink geometrically, so a query visits a handful of segments and each row is rebuilt a handful
-of times). A removal sets a tombstone; merges drop dead rows.
+Changes never rebuild the whole index. Added rows wait in a pending area, scanned, until a
+search finds at least ``BUFFER_ROWS`` of them; they then become one indexed segment, and the
+two newest segments merge while the newer holds at least 1/``MERGE_RATIO`` of the older's rows
+(sizes shrink geometrically: a query visits a handful of segments, a row is rebuilt a handful
+of times, and a bulk load of many batches is indexed once). A removal sets a tombstone; merges
+drop dead rows, and a segment half dead is rebuilt.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from bastion.index.pdq_segment import QUERY_GROUP, Ids, Segment, hamming_matrix
 
 __all__ = ["PdqIndex", "Words", "hamming_matrix", "pack_pdq"]
 
-# The buffer becomes an indexed segment at this size (a scan of it costs ~10 us).
+# Pending rows are indexed from this many on (scanning fewer costs a few microseconds).
 BUFFER_ROWS = MIN_TABLE_ROWS
 # Merge the two newest segments when the newer holds at least 1/MERGE_RATIO of the older's rows.
 MERGE_RATIO = 8
@@ -62,8 +64,10 @@ def _last_of_each(ids: Ids) -> npt.NDArray[np.intp]:
     return np.sort(len(ids) - 1 - from_end)
 
 
-def _joined(segments: Iterable[Segment]) -> tuple[Ids, Words]:
+def _joined(segments: Sequence[Segment]) -> tuple[Ids, Words]:
     rows = [segment.live_rows() for segment in segments]
+    if len(rows) == 1:
+        return rows[0]  # shared, not copied: segments never change their rows
     return np.concatenate([ids for ids, _ in rows]), np.concatenate([words for _, words in rows])
 
 

@@ -29,6 +29,8 @@ _SCAN_CELLS = 1 << 20
 # Queries looked up together: enough to amortise numpy's per-call cost, few enough that the
 # probe arrays stay in cache.
 QUERY_GROUP = 16
+# Directories address up to this many postings with uint32 offsets; past it, int64.
+WIDE_DIRECTORY = 1 << 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +59,9 @@ def hamming_matrix(queries: Words, entries: Words) -> Distances:
 @dataclass(frozen=True, slots=True)
 class Tables:
     layout: ChunkLayout
-    directory: npt.NDArray[np.unsignedinteger]  # dir_slots + 1 offsets into postings
+    # dir_slots + 1 offsets into postings: uint32, or int64 past 2**32 postings (never uint64,
+    # which numpy would mix with int64 into floats)
+    directory: npt.NDArray[np.integer]
     postings: npt.NDArray[np.unsignedinteger]  # chunks * rows: (row << low_field) | low bits
 
     @staticmethod
@@ -66,22 +70,27 @@ class Tables:
         field = layout.low_field
         if (rows << field) >= 1 << 32:
             raise ConfigurationError(f"a PDQ index segment holds at most {(1 << 32) >> field} rows")
-        wide = layout.chunks * rows >= 1 << 32
-        directory: npt.NDArray[np.unsignedinteger] = np.empty(
-            layout.dir_slots + 1, dtype=np.uint64 if wide else np.uint32
+        wide = layout.chunks * rows >= WIDE_DIRECTORY
+        directory: npt.NDArray[np.integer] = np.empty(
+            layout.dir_slots + 1, dtype=np.int64 if wide else np.uint32
         )
         postings = np.empty(layout.chunks * rows, dtype=np.uint32)
         directory[0] = 0
         row_part = np.arange(rows, dtype=np.int64) << field
         for k in range(layout.chunks):
-            keys = layout.chunk_keys(words, k)
+            # In place where possible: fewer temporaries, less memory the allocator keeps.
+            order = layout.chunk_keys(words, k)
             low_bits = int(layout.low_bits[k])
-            top = keys >> low_bits
+            low = order & ((1 << low_bits) - 1)
+            order >>= low_bits  # now the directory key
+            counts = np.bincount(order, minlength=1 << layout.dir_bits[k])
             # One 64-bit sort orders by directory key and packs the posting in the low half.
-            order = (top << 32) | row_part | (keys & ((1 << low_bits) - 1))
+            order <<= 32
+            order |= row_part
+            order |= low
+            del low
             order.sort()
-            postings[k * rows : (k + 1) * rows] = order & 0xFFFFFFFF
-            counts = np.bincount(top, minlength=1 << layout.dir_bits[k])
+            postings[k * rows : (k + 1) * rows] = order
             base = int(layout.dir_base[k])
             directory[base + 1 : base + 1 + len(counts)] = np.cumsum(counts) + k * rows
         return Tables(layout, directory, postings)
@@ -116,9 +125,13 @@ class Tables:
 
 
 class Segment:
-    """Rows sorted by entry id; ``alive`` is None until the first removal."""
+    """Rows sorted by entry id; ``alive`` is None until the first removal.
 
-    __slots__ = ("_plans", "alive", "ids", "live", "tables", "words")
+    Ids are kept as offsets from the smallest when they span less than 2**32 (database ids
+    do): 4 bytes a row instead of 8.
+    """
+
+    __slots__ = ("_plans", "alive", "id_base", "id_offsets", "live", "tables", "words")
 
     def __init__(
         self,
@@ -127,18 +140,50 @@ class Segment:
         tables: Tables | None,
         alive: npt.NDArray[np.bool_] | None = None,
     ) -> None:
-        self.ids = ids
+        """``ids`` ascending and unique, one per row of ``words``."""
+        base = int(ids[0]) if len(ids) else 0
+        if len(ids) and int(ids[-1]) - base < 1 << 32:
+            self._store(base, (ids - base).astype(np.uint32), words, tables, alive)
+        else:
+            self._store(0, ids, words, tables, alive)
+
+    @classmethod
+    def stored(
+        cls,
+        id_base: int,
+        id_offsets: npt.NDArray[np.integer],
+        words: Words,
+        tables: Tables | None,
+        alive: npt.NDArray[np.bool_] | None,
+    ) -> Segment:
+        """A segment from the arrays it keeps (a snapshot), without converting them."""
+        segment = cls.__new__(cls)
+        segment._store(id_base, id_offsets, words, tables, alive)
+        return segment
+
+    def _store(
+        self,
+        id_base: int,
+        id_offsets: npt.NDArray[np.integer],
+        words: Words,
+        tables: Tables | None,
+        alive: npt.NDArray[np.bool_] | None,
+    ) -> None:
+        self.id_base = id_base
+        self.id_offsets = id_offsets
         self.words = words
         self.tables = tables
         self.alive = alive
-        self.live = len(ids) if alive is None else int(np.count_nonzero(alive))
+        self.live = len(id_offsets) if alive is None else int(np.count_nonzero(alive))
         self._plans: dict[int, ProbePlan | None] = {}
 
     @staticmethod
     def unindexed(ids: Ids, words: Words) -> Segment:
         """Rows with unique ids (any order), searched by scanning."""
-        order = np.argsort(ids, kind="stable")
-        return Segment(ids[order], np.ascontiguousarray(words[order]), None)
+        if len(ids) > 1 and not (ids[1:] > ids[:-1]).all():  # bulk loads come in id order
+            order = np.argsort(ids, kind="stable")
+            ids, words = ids[order], words[order]
+        return Segment(ids, np.ascontiguousarray(words), None)
 
     @staticmethod
     def build(ids: Ids, words: Words) -> Segment:
@@ -150,19 +195,24 @@ class Segment:
         return segment
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.id_offsets)
+
+    def ids_of(self, rows: Rows) -> Ids:
+        return self.id_offsets.take(rows).astype(np.int64) + self.id_base
 
     def rows_of(self, ids: Ids) -> Rows:
         """Live rows holding any of ``ids``."""
-        if not len(self.ids):
+        offsets = self.id_offsets
+        if not len(offsets):
             return np.empty(0, dtype=np.int64)
         # Most new entries have ids above every stored one (the database counts up): a range
         # check skips the binary search for them.
-        ids = ids[(ids >= self.ids[0]) & (ids <= self.ids[-1])]
-        where = np.searchsorted(self.ids, ids)
-        inside = where < len(self.ids)
+        first, last = self.id_base + int(offsets[0]), self.id_base + int(offsets[-1])
+        wanted = (ids[(ids >= first) & (ids <= last)] - self.id_base).astype(offsets.dtype)
+        where = np.searchsorted(offsets, wanted)
+        inside = where < len(offsets)
         where = where[inside]
-        rows = where[self.ids.take(where) == ids[inside]]
+        rows = where[offsets.take(where) == wanted[inside]]
         if self.alive is not None:
             rows = rows[self.alive.take(rows)]
         return np.unique(rows)
@@ -171,14 +221,15 @@ class Segment:
         if not len(rows):
             return
         if self.alive is None:
-            self.alive = np.ones(len(self.ids), dtype=np.bool_)
+            self.alive = np.ones(len(self), dtype=np.bool_)
         self.alive[rows] = False
         self.live = int(np.count_nonzero(self.alive))
 
     def live_rows(self) -> tuple[Ids, Words]:
+        ids = self.id_offsets.astype(np.int64) + self.id_base
         if self.alive is None:
-            return self.ids, self.words
-        return self.ids[self.alive], self.words[self.alive]
+            return ids, self.words
+        return ids[self.alive], self.words[self.alive]
 
     def search(self, queries: Words, radius: int) -> Found:
         """Every live row within ``radius`` of each query (query index, id, distance). A row
@@ -186,7 +237,7 @@ class Segment:
         plan = None
         if self.tables is not None:
             if radius not in self._plans:
-                self._plans[radius] = plan_for(self.tables.layout, len(self.ids), radius)
+                self._plans[radius] = plan_for(self.tables.layout, len(self), radius)
             plan = self._plans[radius]
         if plan is None or self.tables is None:
             query, rows, dist = self._scan(queries, radius)
@@ -199,7 +250,7 @@ class Segment:
         if self.alive is not None and len(rows):
             live = self.alive.take(rows)
             query, rows, dist = query[live], rows[live], dist[live]
-        return Found(query, self.ids.take(rows), dist)
+        return Found(query, self.ids_of(rows), dist)
 
     def _scan(self, queries: Words, radius: int) -> tuple[npt.NDArray[np.intp], Rows, Distances]:
         found_q, found_r, found_d = [], [], []

@@ -36,10 +36,10 @@ _PREAMBLE = struct.Struct("<8sIII4x")  # magic, format, header length, header CR
 _ALIGN = 64
 # The dtypes each array may have on disk; anything else is a damaged or foreign file.
 _DTYPES = {
-    "ids": {"<i8"},
+    "ids": {"<i8", "<u4"},  # offsets from the segment's id_base
     "words": {"<u8"},
     "alive": {"|b1"},
-    "directory": {"<u4", "<u8"},
+    "directory": {"<u4", "<i8"},
     "postings": {"<u4"},
 }
 
@@ -49,7 +49,7 @@ def _aligned(offset: int) -> int:
 
 
 def _arrays(segment: Segment) -> dict[str, npt.NDArray[Any]]:
-    arrays: dict[str, npt.NDArray[Any]] = {"ids": segment.ids, "words": segment.words}
+    arrays: dict[str, npt.NDArray[Any]] = {"ids": segment.id_offsets, "words": segment.words}
     if segment.alive is not None:
         arrays["alive"] = segment.alive
     if segment.tables is not None:
@@ -68,6 +68,7 @@ def write_snapshot(path: Path, segments: Sequence[Segment]) -> None:
     for segment in segments:
         layout = segment.tables.layout if segment.tables is not None else None
         entry: dict[str, Any] = {
+            "id_base": segment.id_base,
             "layout": None if layout is None else [list(layout.widths), list(layout.dir_bits)],
             "arrays": {},
         }
@@ -179,4 +180,4 @@ def _segment(mapped: mmap.mmap, start: int, entry: dict[str, Any]) -> Segment:
         ):
             raise ValueError("tables disagree with the rows")
         tables = Tables(layout, directory, postings)
-    return Segment(ids, words, tables, alive)
+    return Segment.stored(int(entry["id_base"]), ids, words, tables, alive)
