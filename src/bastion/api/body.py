@@ -130,7 +130,7 @@ class Form:
     fields: dict[str, str] = field(default_factory=dict)
 
 
-class _FormCollector:
+class FormCollector:
     """Callbacks for MultipartParser that keep the ``file`` part and the allowed text fields."""
 
     def __init__(self, allowed_fields: frozenset[str]) -> None:
@@ -214,11 +214,17 @@ class _FormCollector:
 
 async def read_form(request: Request, limit: int, allowed_fields: frozenset[str]) -> Form:
     """Parse a multipart/form-data body in memory: one ``file`` part plus ``allowed_fields``."""
+    collector = FormCollector(allowed_fields)
+    await parse_form(request, limit, collector)
+    return collector.form
+
+
+async def parse_form(request: Request, limit: int, collector: FormCollector) -> None:
+    """Feed a multipart/form-data body, read in memory under ``limit``, to ``collector``."""
     _, params = parse_options_header(request.headers.get("content-type"))
     boundary = params.get(b"boundary")
     if not boundary:
         raise InvalidMultipart("multipart/form-data needs a boundary parameter")
-    collector = _FormCollector(allowed_fields)
     try:
         parser = MultipartParser(boundary, collector.callbacks())
         async for chunk in iter_body(request, limit):
@@ -228,4 +234,3 @@ async def read_form(request: Request, limit: int, allowed_fields: frozenset[str]
         raise InvalidMultipart(f"multipart body does not parse: {exc}") from None
     if not collector.finished:
         raise InvalidMultipart("multipart body ended before its closing boundary")
-    return collector.form

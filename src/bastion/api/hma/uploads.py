@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from python_multipart.exceptions import FormParserError, MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import parse_options_header
 from starlette.requests import Request
 
-from bastion.api.body import Form, _FormCollector, iter_body
+from bastion.api.body import Form, FormCollector, parse_form
 from bastion.api.errors import InvalidMultipart
 from bastion.api.hma.names import CONTENT_TYPES
 from bastion.api.inputs import MediaInput, media_type, read_media
@@ -26,7 +25,7 @@ class Upload:
     kind: ContentKind | None  # the content type the part was named after, if any
 
 
-class _HmaFormCollector(_FormCollector):
+class _HmaFormCollector(FormCollector):
     """Takes a part named ``photo`` or ``video`` as the file part, remembering the name."""
 
     def __init__(self, allowed_fields: frozenset[str]) -> None:
@@ -50,20 +49,8 @@ class _HmaFormCollector(_FormCollector):
 async def _read_hma_form(
     request: Request, limit: int, fields: frozenset[str]
 ) -> tuple[Form, ContentKind | None]:
-    _, params = parse_options_header(request.headers.get("content-type"))
-    boundary = params.get(b"boundary")
-    if not boundary:
-        raise InvalidMultipart("multipart/form-data needs a boundary parameter")
     collector = _HmaFormCollector(fields)
-    try:
-        parser = MultipartParser(boundary, collector.callbacks())
-        async for chunk in iter_body(request, limit):
-            parser.write(chunk)
-        parser.finalize()
-    except (MultipartParseError, FormParserError) as exc:
-        raise InvalidMultipart(f"multipart body does not parse: {exc}") from None
-    if not collector.finished:
-        raise InvalidMultipart("multipart body ended before its closing boundary")
+    await parse_form(request, limit, collector)
     return collector.form, collector.kind
 
 
