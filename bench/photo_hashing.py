@@ -14,7 +14,6 @@ import argparse
 import csv
 import io
 import os
-import platform
 import statistics
 import sys
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pdqhash
 import PIL
+from machine import describe
 from PIL import Image
 from threatexchange.signal_type.pdq.pdq_hasher import pdq_from_bytes
 
@@ -38,16 +38,8 @@ LIMITS = HashLimits()
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    with open("/proc/cpuinfo") as info:  # Linux only; good enough for the record
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, Pillow {PIL.__version__}, "
-        f"pdqhash {pdqhash.__version__}, numpy {np.__version__}"
+    return describe(
+        f"Pillow {PIL.__version__}, pdqhash {pdqhash.__version__}, numpy {np.__version__}"
     )
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from pathlib import Path
 import av
 import numpy as np
 import vpdq
+from machine import describe
 
 import bastion.signals.video as video_module
 from bastion.demo.media import make_video
@@ -37,16 +37,9 @@ LIMITS = HashLimits()  # 1 frame per second
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    with open("/proc/cpuinfo") as info:
-        for line in info:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     libs = ".".join(str(part) for part in av.library_versions["libavcodec"])
-    return (
-        f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, PyAV {av.__version__} (libavcodec {libs}), "
+    return describe(
+        f"PyAV {av.__version__} (libavcodec {libs}), "
         f"numpy {np.__version__}, vpdq 0.2.5 wheel (system FFmpeg)"
     )
 
