@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +25,12 @@ FIXTURE_OK = settings(
 @pytest.fixture(params=["tables", "defaults"])
 def sizes(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """``tables``: tiny segments get multi-index tables and always use them (never the scan),
-    so small examples exercise the table code; ``defaults``: the shipped thresholds."""
+    and every merge runs in the background, so small examples exercise the table code and
+    searches during merges; ``defaults``: the shipped thresholds."""
     if request.param == "tables":
         monkeypatch.setattr(pdq_layout, "MIN_TABLE_ROWS", 16)
         monkeypatch.setattr(pdq, "BUFFER_ROWS", 16)
+        monkeypatch.setattr(pdq, "INLINE_MERGE_ROWS", 0)
         monkeypatch.setattr(pdq_plan, "SCAN_QUERY_NS", math.inf)
     return str(request.param)
 
@@ -48,7 +51,7 @@ def test_search_returns_exactly_the_entries_within_the_threshold(
     sizes: str, seed: int, base: int, radius: float
 ) -> None:
     rng = np.random.default_rng(seed)
-    queries = random_words(rng, 20)  # more than one query group
+    queries = random_words(rng, 70)  # more than one query group
     words = planted(rng, queries, base)
     ids = rng.choice(10**9, size=len(words), replace=False).tolist()  # any order, any values
     index = PdqIndex()
@@ -92,6 +95,46 @@ def test_interleaved_adds_removes_and_searches_match_the_oracle(
             assert index.search_many(to_hex(anchors), radius) == oracle(entries, anchors, radius)
         assert len(index) == len(entries)
     assert index.search_many(to_hex(anchors), 40) == oracle(entries, anchors, 40)
+    index.wait_for_merges()
+    assert index.search_many(to_hex(anchors), 40) == oracle(entries, anchors, 40)
+    assert len(index) == len(entries)
+
+
+def test_changes_made_during_a_background_merge_survive_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The merge is held until the index has changed under it: removals, replacements and
+    additions made meanwhile must all hold once the merged segment replaces the old two."""
+    monkeypatch.setattr(pdq, "INLINE_MERGE_ROWS", 1000)
+    gate = threading.Event()
+    build = pdq_segment.Segment.build
+
+    def held_build(ids: np.ndarray, words: np.ndarray) -> pdq_segment.Segment:
+        if len(ids) > 20_000:
+            assert gate.wait(10)
+        return build(ids, words)
+
+    monkeypatch.setattr(pdq_segment.Segment, "build", staticmethod(held_build))
+    rng = np.random.default_rng(9)
+    anchors = random_words(rng, 4)
+    entries = {i: flipped(rng, anchors[i % 4], int(rng.integers(0, 41))) for i in range(23_000)}
+    index = PdqIndex()
+    index.add((i, to_hex(entries[i][None, :])[0]) for i in range(20_000))
+    index.search(to_hex(anchors)[0], 31)  # indexes the first 20,000 inline
+    index.add((i, to_hex(entries[i][None, :])[0]) for i in range(20_000, 23_000))
+    index.search(to_hex(anchors)[0], 31)  # indexes 3,000 more: a merge starts, and is held
+    assert len(index.segments) == 2
+
+    index.remove(range(0, 23_000, 5))  # from both segments being merged
+    for i in range(0, 23_000, 5):
+        del entries[i]
+    replaced = {i: flipped(rng, anchors[0], 3) for i in range(1, 23_000, 7)}
+    index.add((i, to_hex(value[None, :])[0]) for i, value in replaced.items())
+    entries |= replaced
+    assert index.search_many(to_hex(anchors), 31) == oracle(entries, anchors, 31)
+
+    gate.set()
+    index.wait_for_merges()
+    assert index.search_many(to_hex(anchors), 31) == oracle(entries, anchors, 31)
+    assert len(index.segments) <= 2 and len(index) == len(entries)
 
 
 def test_a_large_index_with_default_layout_finds_every_planted_duplicate(

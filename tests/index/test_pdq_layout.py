@@ -89,7 +89,7 @@ def test_candidates_include_every_row_the_radii_cover(seed: int, radii: list[int
     queries = random_words(rng, 3)
     near = [flipped(rng, queries[i % 3], int(rng.integers(0, radius + 1))) for i in range(60)]
     words = np.concatenate([random_words(rng, 200), np.stack(near)])
-    query, rows = Tables.build(layout, words).candidates(queries, radii_plan(layout, tuple(radii)))
-    found = set(zip(query.tolist(), rows.tolist(), strict=True))
+    tables, plan = Tables.build(layout, words), radii_plan(layout, tuple(radii))
+    found = {(q, row) for q in range(3) for row in tables.candidates(queries[q : q + 1], plan)}
     within = np.argwhere(hamming_matrix(queries, words) <= radius)
     assert {(int(q), int(r)) for q, r in within} <= found

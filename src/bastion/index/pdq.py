@@ -11,12 +11,15 @@ Changes never rebuild the whole index. Added rows wait in a pending area, scanne
 search finds at least ``BUFFER_ROWS`` of them; they then become one indexed segment, and the
 two newest segments merge while the newer holds at least 1/``MERGE_RATIO`` of the older's rows
 (sizes shrink geometrically: a query visits a handful of segments, a row is rebuilt a handful
-of times, and a bulk load of many batches is indexed once). A removal sets a tombstone; merges
-drop dead rows, and a segment half dead is rebuilt.
+of times, and a bulk load of many batches is indexed once). A merge of more than
+``INLINE_MERGE_ROWS`` rows runs in a background thread while searches use the two old
+segments; removals made meanwhile are applied to the merged segment before it replaces them.
+A removal sets a tombstone; merges drop dead rows, and a segment half dead is rebuilt.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -35,6 +38,11 @@ __all__ = ["PdqIndex", "Words", "hamming_matrix", "pack_pdq"]
 BUFFER_ROWS = MIN_TABLE_ROWS
 # Merge the two newest segments when the newer holds at least 1/MERGE_RATIO of the older's rows.
 MERGE_RATIO = 8
+# Merges of up to this many rows (well under a second) run in the caller; larger ones in a
+# background thread, so that no search waits seconds for a rebuild of the big segments.
+INLINE_MERGE_ROWS = 400_000
+
+log = logging.getLogger(__name__)
 
 
 def pack_pdq(hex_values: Iterable[str]) -> Words:
@@ -71,6 +79,20 @@ def _joined(segments: Sequence[Segment]) -> tuple[Ids, Words]:
     return np.concatenate([ids for ids, _ in rows]), np.concatenate([words for _, words in rows])
 
 
+def _rows(segment: Segment, alive: npt.NDArray[np.bool_] | None) -> tuple[Ids, Words]:
+    """A segment's ids and hashes, keeping the rows ``alive`` marks (all when None)."""
+    ids = segment.ids_of(np.arange(len(segment)))
+    return (ids, segment.words) if alive is None else (ids[alive], segment.words[alive])
+
+
+def _killed_since(segment: Segment, alive: npt.NDArray[np.bool_] | None) -> Ids:
+    """Ids of rows live under the mask ``alive`` (all when None) that are dead now."""
+    if segment.alive is None:
+        return np.empty(0, dtype=np.int64)
+    dead = ~segment.alive if alive is None else alive & ~segment.alive
+    return segment.ids_of(np.flatnonzero(dead))
+
+
 class PdqIndex(SignalIndex):
     """Exact PDQ index; thread-safe (writers serialise, readers see one consistent state)."""
 
@@ -84,6 +106,8 @@ class PdqIndex(SignalIndex):
             (),
         )
         self._write = threading.Lock()
+        self._merging: tuple[Segment, ...] = ()  # the two segments a background merge replaces
+        self._merger: threading.Thread | None = None
 
     def __len__(self) -> int:
         indexed, pending = self._state
@@ -123,10 +147,12 @@ class PdqIndex(SignalIndex):
             indexed, pending = self._state
             self._kill(ids)
             rebuilt = [
-                # Rebuild an indexed segment once half of it is dead (small ones at once).
+                # Rebuild an indexed segment once half of it is dead (small ones at once); one
+                # being merged in the background loses its dead rows there.
                 Segment.build(*segment.live_rows())
                 if segment.live < len(segment)
                 and (segment.tables is None or 2 * segment.live < len(segment))
+                and not self._busy(segment)
                 else segment
                 for segment in indexed
             ]
@@ -136,6 +162,9 @@ class PdqIndex(SignalIndex):
         indexed, pending = self._state
         for segment in (*indexed, *pending):
             segment.kill(segment.rows_of(ids))
+
+    def _busy(self, segment: Segment) -> bool:
+        return any(segment is merging for merging in self._merging)
 
     def _index_pending(self, at_least: int) -> None:
         """Index the pending rows if there are ``at_least`` of them."""
@@ -147,15 +176,71 @@ class PdqIndex(SignalIndex):
             built = Segment.build(*_joined(live))
             self._state = (self._merged([*indexed, built]), ())
 
-    @staticmethod
-    def _merged(segments: list[Segment]) -> tuple[Segment, ...]:
-        segments = [segment for segment in segments if segment.live]
+    def _merged(self, segments: list[Segment]) -> tuple[Segment, ...]:
+        """Merge the newest segments while the newer holds 1/MERGE_RATIO of the older's rows
+        (or the older is small). Call with the write lock held."""
+        segments = [segment for segment in segments if segment.live or self._busy(segment)]
         while len(segments) >= 2 and (
             segments[-1].live * MERGE_RATIO >= segments[-2].live or segments[-2].live < BUFFER_ROWS
         ):
-            newer, older = segments.pop(), segments.pop()
-            segments.append(Segment.build(*_joined([older, newer])))
+            older, newer = segments[-2:]
+            if self._busy(older) or self._busy(newer):
+                break  # they will be merged when the running merge ends
+            if older.live + newer.live > INLINE_MERGE_ROWS:
+                self._merge_in_background(older, newer)
+                break
+            segments[-2:] = [Segment.build(*_joined([older, newer]))]
         return tuple(segments)
+
+    def _merge_in_background(self, older: Segment, newer: Segment) -> None:
+        if self._merging:
+            return
+        # Tombstones as of now (the write lock is held): rows killed later are killed in the
+        # merged segment when it replaces these two.
+        masks = [
+            segment.alive.copy() if segment.alive is not None else None
+            for segment in (older, newer)
+        ]
+        self._merging = (older, newer)
+        self._merger = threading.Thread(
+            target=self._merge, args=(older, newer, masks), name="pdq-index-merge", daemon=True
+        )
+        self._merger.start()
+
+    def _merge(
+        self, older: Segment, newer: Segment, masks: list[npt.NDArray[np.bool_] | None]
+    ) -> None:
+        try:
+            parts = [
+                _rows(segment, mask) for segment, mask in zip((older, newer), masks, strict=True)
+            ]
+            merged = Segment.build(
+                np.concatenate([ids for ids, _ in parts]), np.concatenate([w for _, w in parts])
+            )
+        except Exception:  # e.g. MemoryError: keep serving the two segments as they are
+            log.exception("merging PDQ index segments failed")
+            with self._write:
+                self._merging = ()
+            return
+        with self._write:
+            self._merging = ()
+            gone = [
+                _killed_since(segment, mask)
+                for segment, mask in zip((older, newer), masks, strict=True)
+            ]
+            merged.kill(merged.rows_of(np.concatenate(gone)))
+            indexed, pending = self._state
+            segments = list(indexed)
+            at = next(i for i, segment in enumerate(segments) if segment is older)
+            segments[at : at + 2] = [merged]  # merges only ever take two neighbours
+            self._state = (self._merged(segments), pending)
+
+    def wait_for_merges(self, timeout: float | None = None) -> None:
+        """Wait until no merge runs in the background (tests, benchmarks, before a snapshot)."""
+        while (merger := self._merger) is not None and merger.is_alive():
+            merger.join(timeout)
+            if timeout is not None:
+                return
 
     def search(self, value: str, max_distance: float) -> list[Hit]:
         return self.search_many([value], max_distance)[0]
@@ -181,12 +266,15 @@ class PdqIndex(SignalIndex):
                     found_d.append(found.distance)
         if not found_q:
             return results
-        query, ids, dist = (np.concatenate(part) for part in (found_q, found_id, found_d))
-        order = np.lexsort((ids, dist, query))
+        query, ids, dist = (
+            part[0] if len(part) == 1 else np.concatenate(part)
+            for part in (found_q, found_id, found_d)
+        )
+        if len(ids) > 1:
+            order = np.lexsort((ids, dist, query))
+            query, ids, dist = query[order], ids[order], dist[order]
         previous = (-1, -1)
-        for q, entry_id, distance in zip(
-            query[order].tolist(), ids[order].tolist(), dist[order].tolist(), strict=True
-        ):
+        for q, entry_id, distance in zip(query.tolist(), ids.tolist(), dist.tolist(), strict=True):
             if (q, entry_id) != previous:  # found through several chunks: report it once
                 results[q].append(Hit(entry_id, float(distance)))
                 previous = (q, entry_id)

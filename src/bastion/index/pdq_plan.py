@@ -18,13 +18,14 @@ import numpy.typing as npt
 
 from bastion.index.pdq_layout import LOW_BITS_MAX, ChunkLayout
 
-# Measured on one core of the reference machine (bench/RESULTS.md); only ratios matter.
-PROBE_NS = 30.0  # directory slot lookup: one cache miss
-POSTING_NS = 4.0  # posting read and low-bit filter: sequential within a slot
-VERIFY_NS = 25.0  # full 256-bit comparison: one cache miss into the hashes
-TABLE_QUERY_NS = 40_000.0  # fixed numpy overhead of a table lookup per query
-SCAN_ROW_NS = 3.0
-SCAN_QUERY_NS = 8_000.0
+# Fitted to single-query timings on one core of the benchmark machine (bench/RESULTS.md, "PDQ
+# index"): 4 thousand to 10 million rows, radii 0 to 80. Only their ratios matter.
+PROBE_NS = 50.0  # directory slot lookup: a cache miss, and the run of postings it starts
+POSTING_NS = 8.0  # posting read and low-bit filter: sequential within a slot
+VERIFY_NS = 40.0  # full 256-bit comparison: a cache miss into the hashes
+TABLE_QUERY_NS = 30_000.0  # fixed numpy overhead of a table lookup per query
+SCAN_ROW_NS = 11.0  # XOR and popcount of 32 bytes: bound by memory bandwidth
+SCAN_QUERY_NS = 10_000.0
 # A radius whose flip masks exceed this is never planned: by then a scan is cheaper.
 MAX_PROBES_PER_CHUNK = 1 << 21
 
