@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -56,3 +60,33 @@ def pdq_of(client: httpx.Client, data: bytes) -> str:
     values = [s["value"] for s in response.json()["signals"] if s["type"] == "pdq"]
     assert len(values) == 1
     return str(values[0])
+
+
+@contextmanager
+def serve_files(files: dict[str, tuple[bytes, str]]) -> Iterator[str]:
+    """A web server on loopback serving ``{path: (bytes, content type)}``; yields its base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            found = files.get(self.path.split("?")[0])
+            if found is None:
+                self.send_error(404)
+                return
+            data, kind = found
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:  # quiet test output
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -7,11 +7,9 @@ Bastion's ``error.code`` together.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -20,6 +18,7 @@ import pytest
 from bastion.demo.media import edit_photo, make_photo, make_video
 
 from .conftest import ApiServer
+from .helpers import serve_files
 
 PHOTO = make_photo(9400)
 OTHER_PHOTO = make_photo(9401)
@@ -58,32 +57,13 @@ def _flip(pdq: str, bits: int) -> str:
     return f"{int(pdq, 16) ^ ((1 << bits) - 1):064x}"
 
 
-class _MediaHandler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        files = {"/photo.jpg": (PHOTO, "image/jpeg"), "/other.jpg": (OTHER_PHOTO, "image/jpeg")}
-        if self.path.split("?")[0] not in files:
-            self.send_error(404)
-            return
-        data, kind = files[self.path.split("?")[0]]
-        self.send_response(200)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:  # quiet test output
-        pass
-
-
 @pytest.fixture(scope="module")
 def media_site() -> Iterator[str]:
     """A web server on loopback serving two photos."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _MediaHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_files(
+        {"/photo.jpg": (PHOTO, "image/jpeg"), "/other.jpg": (OTHER_PHOTO, "image/jpeg")}
+    ) as url:
+        yield url
 
 
 @pytest.fixture

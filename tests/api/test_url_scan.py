@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
@@ -12,35 +10,16 @@ import pytest
 from bastion.demo.media import make_photo
 
 from .conftest import ApiServer
-from .helpers import create_bank, error_code, upload
+from .helpers import create_bank, error_code, serve_files, upload
 
 PHOTO = make_photo(7200)
-
-
-class _PhotoHandler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        if self.path != "/photo.jpg":
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "image/jpeg")
-        self.send_header("Content-Length", str(len(PHOTO)))
-        self.end_headers()
-        self.wfile.write(PHOTO)
-
-    def log_message(self, format: str, *args: object) -> None:  # quiet test output
-        pass
 
 
 @pytest.fixture(scope="module")
 def photo_site() -> Iterator[str]:
     """A web server on loopback serving one photo."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _PhotoHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serve_files({"/photo.jpg": (PHOTO, "image/jpeg")}) as url:
+        yield url
 
 
 def test_loopback_urls_are_refused_by_default(client: httpx.Client, photo_site: str) -> None:
