@@ -7,6 +7,7 @@ log lines name a key by its prefix (``key:ab12cd34``).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Annotated
@@ -26,6 +27,9 @@ _authorization = APIKeyHeader(
     description="`Bearer <key>` (or the bare key). Create keys with `bastion keys create`.",
     auto_error=False,
 )
+
+
+log = logging.getLogger(__name__)
 
 
 class BastionProvider:
@@ -48,6 +52,17 @@ class BastionProvider:
                 except SQLAlchemyError as exc:
                     raise DatabaseNotReady(f"database unreachable: {type(exc).__name__}") from exc
             return self._bastion
+
+    def warm_up(self) -> None:
+        """Load the matching indexes now, so the first upload does not wait for a large bank.
+
+        Runs in a background thread at start-up; a database that is not up yet is no error here
+        (the first request retries and reports it).
+        """
+        try:
+            self.get().scanner.cache.status()
+        except Exception:
+            log.info("index warm-up skipped: the database is not ready yet", exc_info=True)
 
     def close(self) -> None:
         """Release the database pool, if this provider opened it."""
