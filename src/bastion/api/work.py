@@ -19,7 +19,8 @@ from bastion.signals.extract import Extraction, extract_signals
 from bastion.taxonomy import parse_label_list
 
 
-def _fetch(bastion: Bastion, url: str) -> MediaInput:
+def fetch_media(bastion: Bastion, url: str) -> MediaInput:
+    """Fetch ``url`` under the guarded fetch policy (no private addresses unless allowed)."""
     fetched = fetch_url(url, FetchPolicy.from_settings(bastion.settings))
     return MediaInput(
         data=fetched.data,
@@ -28,7 +29,8 @@ def _fetch(bastion: Bastion, url: str) -> MediaInput:
     )
 
 
-def _extract(bastion: Bastion, media: MediaInput) -> Extraction:
+def extract_media(bastion: Bastion, media: MediaInput) -> Extraction:
+    """Signals of uploaded or fetched media, under the configured decode limits."""
     return extract_signals(
         media.data,
         filename=media.name,
@@ -44,7 +46,7 @@ def scan(bastion: Bastion, item: ScanInput) -> ScanResult:
             normalize_supplied(item.signals), external_id=item.external_id
         )
     source = "url" if isinstance(item, UrlInput) else "upload"
-    media = _fetch(bastion, item.url) if isinstance(item, UrlInput) else item
+    media = fetch_media(bastion, item.url) if isinstance(item, UrlInput) else item
     return bastion.scanner.scan_bytes(
         media.data,
         name=media.name,
@@ -59,8 +61,8 @@ def hash_only(bastion: Bastion, item: ScanInput) -> dict[str, Any]:
     if isinstance(item, SignalsInput):
         result = ScanResult(name=None, signals=normalize_supplied(item.signals))
     else:
-        media = _fetch(bastion, item.url) if isinstance(item, UrlInput) else item
-        extraction = _extract(bastion, media)
+        media = fetch_media(bastion, item.url) if isinstance(item, UrlInput) else item
+        extraction = extract_media(bastion, media)
         result = ScanResult(name=media.name, media=extraction.media, signals=extraction.signals)
     full = result.to_dict()
     return {key: full[key] for key in ("name", "kind", "media", "signals")}
@@ -79,7 +81,7 @@ def bank_media(
     label_list = parse_label_list(labels or "")
     with bastion.db.session() as session:
         bastion.banks.get(session, bank)  # an unknown bank fails before a long video is hashed
-    extraction = _extract(bastion, media)
+    extraction = extract_media(bastion, media)
     source = f"upload:{media.name}" if media.name else "upload"
     entries, skipped = entries_from_extraction(
         extraction,

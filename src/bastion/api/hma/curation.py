@@ -17,7 +17,6 @@ from bastion.api.body import read_body
 from bastion.api.errors import ValidationFailed
 from bastion.api.hma import banking_work as work
 from bastion.api.hma.errors import HmaRoute
-from bastion.api.hma.matching_work import fetch
 from bastion.api.hma.names import content_kind, hma_type, requested_types
 from bastion.api.hma.openapi import ERRORS, upload_body
 from bastion.api.hma.schemas import (
@@ -34,6 +33,7 @@ from bastion.api.hma.schemas import (
 )
 from bastion.api.hma.uploads import read_upload
 from bastion.api.inputs import ModelT, media_type, parse_json_model
+from bastion.api.work import fetch_media
 from bastion.errors import InvalidInput
 
 router = APIRouter(prefix="/c", tags=["hma"], route_class=HmaRoute, responses=ERRORS)
@@ -116,7 +116,7 @@ async def add_content(
         extra = _parsed(ContentAddJson, raw, "metadata") if raw.strip() else ContentAddJson()
         url, note, meta = url or extra.url, note or extra.note, extra.metadata or meta
     if url:
-        media = await run_in_threadpool(fetch, bastion, url)
+        media = await run_in_threadpool(fetch_media, bastion, url)
     elif media_type(request) not in ("", "application/json"):
         upload = await read_upload(request, limit, _FORM_FIELDS)
         media, hint = upload.media, hint or upload.kind

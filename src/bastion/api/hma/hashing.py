@@ -13,6 +13,7 @@ from bastion.api.hma.errors import HmaRoute
 from bastion.api.hma.names import content_kind, requested_types
 from bastion.api.hma.openapi import ERRORS, upload_body
 from bastion.api.hma.uploads import read_upload
+from bastion.api.work import fetch_media
 
 router = APIRouter(prefix="/h", tags=["hma"], route_class=HmaRoute, responses=ERRORS)
 
@@ -38,7 +39,7 @@ def hash_url(
     types: TypesQuery = None,
 ) -> dict[str, str]:
     hint, requested = content_kind(content_type), requested_types(types)
-    return work.hash_content(bastion, work.fetch(bastion, url), hint, requested)
+    return work.hash_content(bastion, fetch_media(bastion, url), hint, requested)
 
 
 @router.post(

@@ -27,6 +27,7 @@ from bastion.api.hma.names import (
 from bastion.api.hma.openapi import ERRORS, upload_body
 from bastion.api.hma.schemas import IndexStatus, RawLookupResponse
 from bastion.api.hma.uploads import read_upload
+from bastion.api.work import fetch_media
 from bastion.errors import InvalidInput
 
 router = APIRouter(prefix="/m", tags=["hma"], route_class=HmaRoute, responses=ERRORS)
@@ -92,7 +93,7 @@ def lookup(
     if url:
         hint, requested = content_kind(content_type), requested_types(types)
         selected = hma_type(signal_type) if signal_type is not None else None
-        media = work.fetch(bastion, url)
+        media = fetch_media(bastion, url)
         found = work.lookup_media(bastion, media, hint, requested, options, source="url")
         return dict(found.get(selected.name, {})) if selected is not None else dict(found)
     if not signal or not signal_type:

@@ -12,12 +12,12 @@ from typing import Any
 
 from bastion.api.hma.names import HMA_NAME, NO_DISTANCE, HmaType, to_bastion, to_hma, types_for
 from bastion.api.inputs import MediaInput
+from bastion.api.work import extract_media
 from bastion.errors import InvalidInput
-from bastion.ingest.url_fetch import FetchPolicy, fetch_url
 from bastion.match.records import Match
 from bastion.runtime import Bastion
 from bastion.signals.base import ContentKind, Signal
-from bastion.signals.extract import Extraction, extract_signals
+from bastion.signals.extract import Extraction
 
 MatchesByBank = dict[str, list[dict[str, Any]]]
 
@@ -29,24 +29,9 @@ class LookupOptions:
     banks: set[str] | None = None
 
 
-def fetch(bastion: Bastion, url: str) -> MediaInput:
-    """Fetch ``url`` under the guarded fetch policy (no private addresses unless allowed)."""
-    fetched = fetch_url(url, FetchPolicy.from_settings(bastion.settings))
-    return MediaInput(
-        data=fetched.data,
-        name=fetched.filename or fetched.final_url,
-        declared_type=fetched.content_type,
-    )
-
-
 def extract(bastion: Bastion, media: MediaInput, hint: ContentKind | None) -> Extraction:
     """Hash ``media``; when the client named a content type, the content must be of it."""
-    extraction = extract_signals(
-        media.data,
-        filename=media.name,
-        declared_type=media.declared_type,
-        limits=bastion.scanner.limits,
-    )
+    extraction = extract_media(bastion, media)
     kind = extraction.media.kind
     if hint is not None and kind != hint:
         raise InvalidInput(f"content_type is {hint.value} but the content is a {kind.value}")
