@@ -35,8 +35,6 @@ from bastion.signals.registry import get_signal_type
 from bastion.signals.vpdq_format import parse_vpdq
 from bastion.storage.models import BankEntryRow, BankRow, utcnow
 
-__all__ = ["Match", "MatchOutcome", "Matcher", "default_threshold", "in_rollout"]
-
 
 def default_threshold(settings: Settings, signal_type: str) -> float:
     if signal_type == "pdq":

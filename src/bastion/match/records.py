@@ -86,8 +86,3 @@ class Match:
 class MatchOutcome:
     matches: list[Match] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def active(self) -> list[Match]:
-        """Positive matches that count: not suppressed."""
-        return [m for m in self.matches if m.bank_kind == "positive" and not m.suppressed]
