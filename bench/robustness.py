@@ -1,18 +1,23 @@
-"""PDQ robustness: recall of edited copies and false matches against many unrelated photos.
+"""Robustness: recall of edited copies, and false matches, for plain PDQ and for Bastion.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/robustness.py [--bases 200] [--distractors 20000]
         [--distractor-size 256x192] [--workers 2] [--threshold 31]
 
 Bases are synthetic 1024x768 photos (``bastion.demo.media.make_photo``, seeds 0..bases-1). Each
-base is decoded, edited by every transformation in :data:`TRANSFORMS` and re-encoded; a copy is
-*recalled* when the column's ``compare`` rule puts it within ``--threshold`` of its own base.
-Distractors are other seeds (from 1,000,000 up), drawn small by default because generating a
-1024x768 picture costs ~80 ms and the hash hardly depends on the size; a distractor is a *false
-match* when ``PdqIndex.search_many`` finds any base hash within the threshold.
+base is hashed both ways and banked in a real Bastion bank (SQLite, with the variants Bastion
+stores for photos banked from media). Each base is then edited by every transformation in
+:data:`TRANSFORMS` and re-encoded, and the copy is measured in the same run:
 
-A column is a way of hashing (a :class:`Hasher`: bytes -> list of hex hashes) plus the rule that
-compares two such lists. Only plain PDQ ("pdq") exists so far; a second column (e.g. Bastion's
-variant family) is one more entry in :data:`COLUMNS` and is measured on the very same images.
+* **pdq** (the reference: what other open tools do): recalled when the copy's plain PDQ is within
+  ``--threshold`` bits of its base's;
+* **Bastion**: recalled when ``Scanner.scan_bytes`` - hashing, the live indexes, the variant
+  rules, verification, exactly as in production - matches the copy to its own base's entry.
+
+Distractors are other seeds (from 1,000,000 up), drawn small by default (generating a 1024x768
+picture costs ~80 ms; the hash hardly depends on size), and to make them hard each is edited by
+one of the same transformations (a third are left alone): unrelated pictures in the same
+screenshot chrome, caption bars, letterbox, rotations and crops exercise every variant path.
+A distractor matching any base is a false match, for either column.
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ import io
 import multiprocessing
 import statistics
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Protocol
+from pathlib import Path
 
 import numpy as np
 import pdqhash
@@ -34,9 +41,14 @@ import PIL
 from machine import describe
 from PIL import Image, ImageDraw, ImageEnhance, ImageOps
 
+from bastion.banks.from_media import entries_from_extraction
+from bastion.banks.records import NewEntry
 from bastion.demo.media import make_photo
 from bastion.index.pdq import PdqIndex, pack_pdq
+from bastion.runtime import Bastion
+from bastion.settings import Settings
 from bastion.signals.base import HashLimits
+from bastion.signals.extract import extract_signals
 from bastion.signals.pdq import PdqSignal
 
 LIMITS = HashLimits()
@@ -48,39 +60,8 @@ DISTRACTOR_SEED0 = 1_000_000
 COPY_QUALITY = 95
 
 
-# ---- columns: how a photo is hashed and how two photos' hashes compare -----------------------
-
-
-class Hasher(Protocol):
-    def __call__(self, data: bytes) -> list[str]: ...
-
-
-Compare = Callable[[list[str], list[str]], int]
-
-
-@dataclass(frozen=True)
-class Column:
-    """One way of matching. ``compare(query, base)`` is a distance; recall means <= threshold.
-    The false-match search puts every hash of every base in one index and counts a distractor
-    when any of its hashes finds any of them, which agrees with ``min_pair_distance``; a column
-    whose rule is not "closest pair" must say so in its own false-match code."""
-
-    name: str
-    hasher: Hasher
-    compare: Compare
-
-
 def plain_pdq(data: bytes) -> list[str]:
     return [PdqSignal.hash_bytes(data, LIMITS)[0].value]
-
-
-def min_pair_distance(query: list[str], base: list[str]) -> int:
-    return min(PdqSignal.distance(q, b) for q in query for b in base)
-
-
-COLUMNS: dict[str, Column] = {
-    "pdq": Column("pdq", plain_pdq, min_pair_distance),
-}
 
 
 # ---- transformations ------------------------------------------------------------------------
@@ -101,8 +82,9 @@ def _scribble(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], ink: in
         y += 2 * gap
 
 
-def logo(image: Image.Image) -> Image.Image:
-    """A textured badge with writing over 10% of the area, in the bottom-right corner."""
+def logo(image: Image.Image, corner: int = 3) -> Image.Image:
+    """A textured badge with writing over 10% of the area, in a corner (3: bottom right; bit 0
+    right, bit 1 bottom)."""
     w, h = image.size
     side = 0.1**0.5  # both sides scaled alike: sqrt(0.1) of each, 10% of the area
     bw, bh = round(w * side), round(h * side)
@@ -111,7 +93,7 @@ def logo(image: Image.Image) -> Image.Image:
     badge = Image.fromarray(np.clip(ramp + noise, 0, 255).astype(np.uint8)).convert("RGB")
     _scribble(ImageDraw.Draw(badge), (0, 0, bw, bh), 30, seed=2)
     out = image.copy()
-    out.paste(badge, (w - bw, h - bh))
+    out.paste(badge, (w - bw if corner & 1 else 0, h - bh if corner & 2 else 0))
     return out
 
 
@@ -176,8 +158,55 @@ def screenshot(image: Image.Image) -> Image.Image:
     return canvas
 
 
+def crop_random(fraction: float) -> Callable[[Image.Image, np.random.Generator], Image.Image]:
+    """``fraction`` of the width and of the height go, split at random between opposite sides."""
+
+    def edit(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+        w, h = image.size
+        left, top = rng.uniform(0, fraction, size=2)
+        return image.crop(
+            (
+                round(w * left),
+                round(h * top),
+                w - round(w * (fraction - left)),
+                h - round(h * (fraction - top)),
+            )
+        )
+
+    return edit
+
+
+def rotate_random(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """Turned by an angle drawn from -3..3 degrees, corners filled black."""
+    return rotate(float(rng.uniform(-3, 3)))(image)
+
+
+def logo_random(image: Image.Image, rng: np.random.Generator) -> Image.Image:
+    """The 10% badge in a random corner."""
+    return logo(image, corner=int(rng.integers(4)))
+
+
+def meme(image: Image.Image) -> Image.Image:
+    """Caption bars above and below (white, with black writing), the photo at full width."""
+    w, h = image.size
+    bar = round(h * 0.18)
+    canvas = Image.new("RGB", (w, h + 2 * bar), "white")
+    canvas.paste(image, (0, bar))
+    draw = ImageDraw.Draw(canvas)
+    _scribble(draw, (0, 0, w, bar), 10, seed=6)
+    _scribble(draw, (0, bar + h, w, h + 2 * bar), 10, seed=7)
+    return canvas
+
+
+def _seeded(
+    edit: Callable[[Image.Image], Image.Image],
+) -> Callable[[Image.Image, np.random.Generator], Image.Image]:
+    return lambda image, rng: edit(image)
+
+
 # name -> (edit, JPEG quality of the stored copy)
-TRANSFORMS: dict[str, tuple[Callable[[Image.Image], Image.Image], int]] = {
+Edit = Callable[[Image.Image, np.random.Generator], Image.Image]
+FIXED: dict[str, tuple[Callable[[Image.Image], Image.Image], int]] = {
     "jpeg_q50": (lambda image: image, 50),
     "half_size": (lambda image: image.resize((image.width // 2, image.height // 2)), COPY_QUALITY),
     "crop5_side": (crop_side(0.05), COPY_QUALITY),
@@ -194,6 +223,15 @@ TRANSFORMS: dict[str, tuple[Callable[[Image.Image], Image.Image], int]] = {
     "rotate+3": (rotate(3), COPY_QUALITY),
     "rotate-3": (rotate(-3), COPY_QUALITY),
     "screenshot": (screenshot, COPY_QUALITY),
+    "meme (caption bars)": (meme, COPY_QUALITY),
+}
+# Every edit takes a random generator (seeded per base and edit), so random edits repeat exactly.
+TRANSFORMS: dict[str, tuple[Edit, int]] = {
+    **{name: (_seeded(edit), quality) for name, (edit, quality) in FIXED.items()},
+    "crop5_random (5% of w and h, random sides)": (crop_random(0.05), COPY_QUALITY),
+    "crop10_random": (crop_random(0.10), COPY_QUALITY),
+    "logo_10pct_random_corner": (logo_random, COPY_QUALITY),
+    "rotate_random (-3..3 degrees)": (rotate_random, COPY_QUALITY),
 }
 
 
@@ -205,84 +243,113 @@ def _jpeg(image: Image.Image, quality: int) -> bytes:
 
 # ---- work done in the pool ------------------------------------------------------------------
 
+# Each worker process opens the bank database once (see _open_bastion) and scans through it.
+_BASTION: Bastion | None = None
+
+
+def _open_bastion(database_url: str) -> None:
+    global _BASTION
+    _BASTION = Bastion.from_settings(Settings(database_url=database_url))
+
 
 @dataclass
-class BaseResult:
+class BankedBase:
     seed: int
-    hashes: dict[str, list[str]]  # column -> the base's hashes
-    copies: dict[str, dict[str, list[str]]]  # transformation -> column -> the copy's hashes
-    hash_seconds: dict[str, float]  # column -> time spent hashing the base itself
+    plain: str
+    entries: list[NewEntry]  # what Bastion banks for the base photo (with its variants)
+    plain_seconds: float  # plain PDQ of the base (decode + hash)
+    family_seconds: float  # Bastion's query-side hashing of the base (plain + probe)
+    bank_seconds: float  # Bastion's bank-side extras (crops, regions, check regions)
 
 
-def hash_base(job: tuple[int, tuple[str, ...]]) -> BaseResult:
-    seed, columns = job
+def bank_base(seed: int) -> BankedBase:
     data = make_photo(seed, size=BASE_SIZE)
-    hashes, seconds = {}, {}
-    for name in columns:
-        start = time.perf_counter()
-        hashes[name] = COLUMNS[name].hasher(data)
-        seconds[name] = time.perf_counter() - start
-    with Image.open(io.BytesIO(data)) as opened:
+    start = time.perf_counter()
+    plain = plain_pdq(data)[0]
+    plain_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    extraction = extract_signals(data)
+    family_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    entries, _ = entries_from_extraction(extraction, source=f"base-{seed}")
+    bank_seconds = time.perf_counter() - start
+    return BankedBase(seed, plain, entries, plain_seconds, family_seconds, bank_seconds)
+
+
+@dataclass
+class Scanned:
+    plain: str  # the copy's plain PDQ (the reference column)
+    matched: list[tuple[int, str, str]]  # Bastion: (seed of matched base, variant, bank variant)
+    scan_seconds: float
+
+
+def _scan(data: bytes) -> Scanned:
+    assert _BASTION is not None
+    start = time.perf_counter()
+    result = _BASTION.scanner.scan_bytes(data, name="copy.jpg", source="bench")
+    seconds = time.perf_counter() - start
+    plain = next(s.value for s in result.signals if s.type == "pdq")
+    matched = [
+        (int(m.note), m.variant or "plain", m.bank_variant or "pdq")
+        for m in result.matches
+        if m.signal_type == "pdq" and not m.suppressed
+    ]
+    return Scanned(plain, matched, seconds)
+
+
+def _edited(image: Image.Image, transform: str, seed: int) -> bytes:
+    edit, quality = TRANSFORMS[transform]
+    rng = np.random.default_rng([seed, list(TRANSFORMS).index(transform)])
+    return _jpeg(edit(image, rng), quality)
+
+
+def scan_copies(seed: int) -> dict[str, Scanned]:
+    with Image.open(io.BytesIO(make_photo(seed, size=BASE_SIZE))) as opened:
         image = opened.convert("RGB")
-    copies = {}
-    for transform, (edit, quality) in TRANSFORMS.items():
-        copy = _jpeg(edit(image), quality)
-        copies[transform] = {name: COLUMNS[name].hasher(copy) for name in columns}
-    return BaseResult(seed, hashes, copies, seconds)
+    return {name: _scan(_edited(image, name, seed)) for name in TRANSFORMS}
 
 
-def hash_distractors(
-    job: tuple[int, int, tuple[int, int], tuple[str, ...]],
-) -> tuple[dict[str, list[list[str]]], float]:
-    """Hashes of distractor seeds [first, first + count) per column, and the hashing seconds."""
-    first, count, size, columns = job
-    out: dict[str, list[list[str]]] = {name: [] for name in columns}
-    seconds = 0.0
+def scan_distractors(job: tuple[int, int, tuple[int, int]]) -> list[tuple[str, Scanned]]:
+    """Distractor seeds [first, first + count): each drawn, edited by a random transformation
+    (or none, a third of the time), scanned."""
+    first, count, size = job
+    names = list(TRANSFORMS)
+    out = []
     for seed in range(first, first + count):
-        data = make_photo(seed, size=size)
-        start = time.perf_counter()
-        for name in columns:
-            out[name].append(COLUMNS[name].hasher(data))
-        seconds += time.perf_counter() - start
-    return out, seconds
+        with Image.open(io.BytesIO(make_photo(seed, size=size))) as opened:
+            image = opened.convert("RGB")
+        rng = np.random.default_rng(seed)
+        pick = int(rng.integers(len(names) + len(names) // 2))
+        if pick < len(names):
+            out.append((names[pick], _scan(_edited(image, names[pick], seed))))
+        else:
+            out.append(("none", _scan(_jpeg(image, COPY_QUALITY))))
+    return out
 
 
 # ---- measures -------------------------------------------------------------------------------
 
 
-def false_matches(base_hashes: list[list[str]], distractors: list[list[str]], threshold: int):
-    """Distractors with any hash within ``threshold`` of any base hash, found with PdqIndex."""
+def plain_false_matches(bases: list[str], distractors: list[str], threshold: int) -> int:
+    """Distractors within ``threshold`` of any base, found with PdqIndex and checked by brute
+    force."""
     index = PdqIndex()
-    owners = []  # index id -> base number, as a base may have several hashes
-    for number, hashes in enumerate(base_hashes):
-        for value in hashes:
-            index.add([(len(owners), value)])
-            owners.append(number)
-    flat, whose = [], []
-    for number, hashes in enumerate(distractors):
-        flat.extend(hashes)
-        whose.extend([number] * len(hashes))
-    found = set()
-    for position, hits in enumerate(index.search_many(flat, threshold)):
-        if hits:
-            found.add(whose[position])
-    return sorted(found)
+    index.add(enumerate(bases))
+    found = sum(1 for hits in index.search_many(distractors, threshold) if hits)
+    brute = int((nearest_distances(bases, distractors) <= threshold).sum())
+    assert brute == found, f"index found {found}, brute force {brute}"
+    return found
 
 
-def nearest_distances(base_hashes: list[list[str]], distractors: list[list[str]]) -> np.ndarray:
-    """Each distractor's distance to its closest base (brute force): the margin below the
-    threshold, and a check on the index's count."""
-    bases = pack_pdq([value for hashes in base_hashes for value in hashes])
-    flat = [value for hashes in distractors for value in hashes]
-    whose = np.repeat(np.arange(len(distractors)), [len(hashes) for hashes in distractors])
-    nearest = np.empty(len(flat), dtype=np.int64)
-    queries = pack_pdq(flat)
+def nearest_distances(bases: list[str], distractors: list[str]) -> np.ndarray:
+    """Each distractor's distance to its closest base (brute force)."""
+    packed = pack_pdq(bases)
+    queries = pack_pdq(distractors)
+    nearest = np.empty(len(queries), dtype=np.int64)
     for start in range(0, len(queries), 4096):
-        block = queries[start : start + 4096, np.newaxis, :] ^ bases[np.newaxis, :, :]
+        block = queries[start : start + 4096, np.newaxis, :] ^ packed[np.newaxis, :, :]
         nearest[start : start + 4096] = np.bitwise_count(block).sum(axis=2).min(axis=1)
-    per_distractor = np.full(len(distractors), 256, dtype=np.int64)
-    np.minimum.at(per_distractor, whose, nearest)
-    return per_distractor
+    return nearest
 
 
 def _chunks(total: int, size: int) -> Iterator[tuple[int, int]]:
@@ -295,6 +362,47 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
+def build_bank(database_url: str, bases: list[BankedBase]) -> None:
+    """A real Bastion bank of the bases (SQLite), each entry's note naming its seed."""
+    bastion = Bastion.from_settings(Settings(database_url=database_url))
+    bastion.db.upgrade()
+    with bastion.db.session() as session:
+        bastion.banks.create(session, name="bases", actor="bench:robustness")
+        for base in bases:
+            entries = [replace(entry, note=str(base.seed)) for entry in base.entries]
+            bastion.banks.add_entries(
+                session, "bases", entries, actor="bench:robustness", group=True
+            )
+    bastion.close()
+
+
+def _recall_table(bases: list[BankedBase], copies: list[dict[str, Scanned]], threshold: int):
+    print(
+        "| transformation | pdq recall | pdq mean / median distance | Bastion recall | "
+        "Bastion matched through (most common) |"
+    )
+    print("|---|---:|---:|---:|---|")
+    wrong = 0
+    for transform in TRANSFORMS:
+        distances, found, ways = [], 0, Counter()
+        for base, scanned in zip(bases, copies, strict=True):
+            copy = scanned[transform]
+            distances.append(PdqSignal.distance(copy.plain, base.plain))
+            mine = [m for m in copy.matched if m[0] == base.seed]
+            wrong += sum(1 for m in copy.matched if m[0] != base.seed)
+            if mine:
+                found += 1
+                ways[f"{mine[0][1]} / {mine[0][2]}"] += 1
+        recall = 100 * sum(d <= threshold for d in distances) / len(distances)
+        mean, median = statistics.fmean(distances), statistics.median(distances)
+        top = ", ".join(f"{way} ({count})" for way, count in ways.most_common(2))
+        print(
+            f"| {transform} | {recall:.1f}% | {mean:.1f} / {median:g} | "
+            f"{100 * found / len(bases):.1f}% | {top} |"
+        )
+    print(f"\nCopies matched to a *different* base: {wrong}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bases", type=int, default=200)
@@ -302,78 +410,79 @@ def main() -> None:
     parser.add_argument("--distractor-size", type=parse_size, default=(256, 192))
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threshold", type=int, default=PdqSignal.default_threshold)
-    parser.add_argument("--columns", default=",".join(COLUMNS), help="comma-separated")
     args = parser.parse_args()
-    columns = tuple(args.columns.split(","))
-    unknown = set(columns) - set(COLUMNS)
-    if unknown:
-        parser.error(f"unknown column(s) {', '.join(sorted(unknown))}; known: {', '.join(COLUMNS)}")
 
     print(
         describe(f"Pillow {PIL.__version__}, numpy {np.__version__}, pdqhash {pdqhash.__version__}")
     )
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {' '.join(sys.argv)}")
+    workdir = Path(tempfile.mkdtemp(prefix="bastion-robustness-"))
+    database_url = f"sqlite:///{workdir / 'bank.db'}"
     started = time.perf_counter()
     with multiprocessing.Pool(args.workers) as pool:
-        bases = pool.map(hash_base, [(seed, columns) for seed in range(args.bases)], chunksize=4)
-        base_wall = time.perf_counter() - started
-        print(f"{args.bases} bases x {len(TRANSFORMS)} transformations in {base_wall:.1f} s")
+        bases = pool.map(bank_base, range(args.bases), chunksize=4)
+    build_bank(database_url, bases)
+    print(f"{args.bases} bases hashed and banked in {time.perf_counter() - started:.1f} s")
 
+    with multiprocessing.Pool(args.workers, _open_bastion, (database_url,)) as pool:
         start = time.perf_counter()
-        distractors: dict[str, list[list[str]]] = {name: [] for name in columns}
-        distractor_hash_seconds = 0.0
-        jobs = [(*chunk, args.distractor_size, columns) for chunk in _chunks(args.distractors, 500)]
-        for done, (part, seconds) in enumerate(pool.imap(hash_distractors, jobs), 1):
-            for name in columns:
-                distractors[name].extend(part[name])
-            distractor_hash_seconds += seconds
-            if done % 20 == 0 or done == len(jobs):
-                count = len(distractors[columns[0]])
-                rate = count / (time.perf_counter() - start)
-                print(f"  distractors {count:,}: {rate:,.0f}/s generated and hashed", flush=True)
+        copies = pool.map(scan_copies, range(args.bases), chunksize=2)
+        print(
+            f"{args.bases} x {len(TRANSFORMS)} copies scanned in "
+            f"{time.perf_counter() - start:.1f} s"
+        )
+        start = time.perf_counter()
+        distractors: list[tuple[str, Scanned]] = []
+        jobs = [(*chunk, args.distractor_size) for chunk in _chunks(args.distractors, 250)]
+        for done, part in enumerate(pool.imap(scan_distractors, jobs), 1):
+            distractors.extend(part)
+            if done % 40 == 0 or done == len(jobs):
+                rate = len(distractors) / (time.perf_counter() - start)
+                print(
+                    f"  distractors {len(distractors):,}: {rate:,.0f}/s drawn, edited, scanned",
+                    flush=True,
+                )
         distractor_wall = time.perf_counter() - start
 
     size = "x".join(map(str, args.distractor_size))
-    print()
-    print(f"Recall at threshold {args.threshold} ({args.bases} bases, 1024x768):")
-    print()
-    print(
-        "| transformation | "
-        + " | ".join(f"{c} recall | {c} mean / median" for c in columns)
-        + " |"
-    )
-    print("|---|" + "---:|---:|" * len(columns))
-    for transform in TRANSFORMS:
-        cells = []
-        for name in columns:
-            compare = COLUMNS[name].compare
-            distances = [compare(b.copies[transform][name], b.hashes[name]) for b in bases]
-            recall = 100 * sum(d <= args.threshold for d in distances) / len(distances)
-            mean, median = statistics.fmean(distances), statistics.median(distances)
-            cells.append(f"{recall:.1f}% | {mean:.1f} / {median:g}")
-        print(f"| {transform} | " + " | ".join(cells) + " |")
+    print(f"\nRecall at threshold {args.threshold} ({args.bases} bases, 1024x768):\n")
+    _recall_table(bases, copies, args.threshold)
 
-    print()
-    for name in columns:
-        base_hashes = [b.hashes[name] for b in bases]
-        found = false_matches(base_hashes, distractors[name], args.threshold)
-        nearest = nearest_distances(base_hashes, distractors[name])
-        brute = int((nearest <= args.threshold).sum())
-        assert brute == len(found), f"index found {len(found)}, brute force {brute}"
-        print(
-            f"{name}: false matches {len(found)} of {len(distractors[name]):,} distractors "
-            f"({size}) against {args.bases} bases; closest distractor {nearest.min()} bits, "
-            f"1st percentile {np.percentile(nearest, 1):.0f}, median {np.median(nearest):.0f}"
-        )
-        # Median: each worker's first call also pays for lazy imports and cold caches.
-        base_ms = 1000 * statistics.median(b.hash_seconds[name] for b in bases)
-        print(f"{name}: hashing cost {base_ms:.2f} ms per 1024x768 photo (median over bases)")
-    total = len(distractors[columns[0]])
+    base_plains = [b.plain for b in bases]
+    plain_found = plain_false_matches(
+        base_plains, [s.plain for _, s in distractors], args.threshold
+    )
+    nearest = nearest_distances(base_plains, [s.plain for _, s in distractors])
+    bastion_found = [(t, s.matched) for t, s in distractors if s.matched]
+    edits = Counter(t for t, _ in distractors)
     print(
-        f"distractors: {total / distractor_wall:,.0f}/s generated and hashed with "
-        f"{args.workers} worker(s), {distractor_wall:.0f} s; hashing alone "
-        f"{1000 * distractor_hash_seconds / max(total, 1):.2f} ms per {size} photo "
-        f"(all columns)"
+        f"\nDistractors: {len(distractors):,} ({size}), each edited by one of the "
+        f"{len(TRANSFORMS)} transformations or left alone ({edits['none']:,})."
+    )
+    print(
+        f"pdq: false matches {plain_found}; closest {nearest.min()} bits, 1st percentile "
+        f"{np.percentile(nearest, 1):.0f}, median {np.median(nearest):.0f}"
+    )
+    print(
+        f"Bastion: false matches {len(bastion_found)}"
+        + (f": {bastion_found[:10]}" if bastion_found else "")
+    )
+
+    def ms(values: Iterable[float]) -> float:
+        return 1000 * statistics.median(values)
+
+    plain_ms = ms(b.plain_seconds for b in bases)
+    family_ms = ms(b.family_seconds for b in bases)
+    print(
+        f"\nHashing per 1024x768 photo (median over bases, inside the pool): plain PDQ "
+        f"{plain_ms:.2f} ms; Bastion (md5, sha256, PDQ and its query variants) {family_ms:.2f} ms "
+        f"= {family_ms / plain_ms:.2f}x; banking extras (crops, regions, checks) "
+        f"{ms(b.bank_seconds for b in bases):.2f} ms"
+    )
+    scans = [s.scan_seconds for c in copies for s in c.values()]
+    print(
+        f"Scan of a copy (hash + match, SQLite): median {ms(scans):.1f} ms; distractors "
+        f"{len(distractors) / distractor_wall:,.0f}/s with {args.workers} worker(s)"
     )
 
 

@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     pdq_min_quality: int = Field(
         50, ge=0, le=100, description="PDQ hashes below this quality are too low to match."
     )
+    robust_matching: bool = Field(
+        True,
+        description="Also match edited copies (crops, bars, mirroring, screenshots, rotations) "
+        "through hash variants; see docs/robust-matching.md.",
+    )
     vpdq_frame_threshold: int = Field(
         31, ge=0, le=256, description="Default per-frame PDQ distance for video matching."
     )

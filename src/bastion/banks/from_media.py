@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from bastion.banks.records import NewEntry
 from bastion.signals.base import Signal
 from bastion.signals.extract import Extraction
+from bastion.signals.pdq_family import bank_variants
 
 
 def entries_from_extraction(
@@ -23,6 +24,8 @@ def entries_from_extraction(
     A PDQ hash below the quality floor is not banked: it would match unrelated flat images.
     """
     wanted = set(signal_types) if signal_types is not None else None
+    # Crops, trimmed and drawn regions and check regions: what lets edited copies match.
+    variants = bank_variants(extraction.probe.work).to_json() if extraction.probe else None
     entries: list[NewEntry] = []
     skipped: list[str] = []
     label_list = list(labels)
@@ -43,6 +46,7 @@ def entries_from_extraction(
                 note=note,
                 quality=signal.quality,
                 added_from=source,
+                variants=variants if signal.type == "pdq" else None,
             )
         )
     return entries, skipped

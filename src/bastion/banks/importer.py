@@ -1,4 +1,5 @@
-"""Bulk import of bank entries from CSV, JSON or JSON Lines (``signal_type,value,labels,note``).
+"""Bulk import of bank entries from CSV, JSON or JSON Lines (``signal_type,value,labels,note``,
+and optionally ``variants``: a PDQ entry's robust-matching variants, as an export writes them).
 
 Every row is validated before anything is written. By default one bad row rejects the whole import
 with every bad row's line number; ``partial=True`` imports the good rows and reports the bad ones.
@@ -16,11 +17,12 @@ from sqlalchemy.orm import Session
 from bastion.banks.records import AddReport, NewEntry
 from bastion.banks.service import Banks, error_item
 from bastion.errors import BastionError, ImportMalformed, InvalidInput
+from bastion.signals.pdq_family import parse_bank_variants
 from bastion.signals.registry import get_signal_type
 from bastion.taxonomy import normalize_labels, parse_label_list
 
 ImportFormat = Literal["csv", "json", "jsonl"]
-COLUMNS = ("signal_type", "value", "labels", "note")
+COLUMNS = ("signal_type", "value", "labels", "note", "variants")
 MAX_ROWS = 1_000_000
 
 
@@ -78,7 +80,22 @@ def _entry_from_fields(fields: dict[str, Any], source: str) -> NewEntry:
         labels=labels,
         note=note,
         added_from=source,
+        variants=_variants(fields.get("variants"), signal_type.name),
     )
+
+
+def _variants(raw: Any, signal_type: str) -> dict[str, Any] | None:
+    """Robust-matching variants of a PDQ entry, as a Bastion export writes them (CSV: JSON text)."""
+    if raw is None or raw == "":
+        return None
+    if signal_type != "pdq":
+        raise InvalidInput("variants are only for pdq entries")
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            raise InvalidInput(f"variants is not valid JSON: {exc}") from exc
+    return parse_bank_variants(raw).to_json()
 
 
 def _rows_csv(text: str) -> list[tuple[int, dict[str, Any]]]:

@@ -72,6 +72,7 @@ class EntryInfo:
     group_id: int | None = None
     quarantined_at: datetime | None = None
     quarantine_reason: str = ""
+    variants: dict[str, Any] | None = None  # see bastion.signals.pdq_family.BankVariants
 
     def provenance(self) -> dict[str, Any]:
         return {
@@ -89,6 +90,7 @@ class NewEntry:
     note: str = ""
     quality: int | None = None
     added_from: str = ""
+    variants: dict[str, Any] | None = None  # PDQ entries from media: their robust variants
 
 
 @dataclass(slots=True)

@@ -128,6 +128,7 @@ def entry_info(row: BankEntryRow, bank_name: str) -> EntryInfo:
         group_id=row.group_id if row.group_id is not None else row.id,
         quarantined_at=row.quarantined_at,
         quarantine_reason=row.quarantine_reason,
+        variants=row.variants,
     )
 
 
@@ -343,6 +344,7 @@ class Banks:
                     note=entry.note,
                     added_by=actor,
                     added_from=entry.added_from,
+                    variants=entry.variants if signal_type.name == "pdq" else None,
                 )
             )
         session.add_all(rows)

@@ -32,10 +32,14 @@ from bastion.errors import BastionError
 from bastion.index.base import SignalIndex
 from bastion.index.exact import ExactIndex
 from bastion.index.pdq import PdqIndex
+from bastion.index.pdq_variants import PdqVariantIndex, variant_value
 from bastion.index.vpdq import VpdqIndex, VpdqMatchRule
 from bastion.storage.models import BankChangeRow, BankEntryRow, utcnow
 
 log = logging.getLogger(__name__)
+
+# Banked photos' variant hashes live in an index of their own (``index/pdq_variants.py``).
+VARIANTS = PdqVariantIndex.signal_type
 
 # Past this many pending changes a full reload is cheaper than replaying them one by one.
 _REPLAY_LIMIT = 200_000
@@ -75,6 +79,8 @@ class LiveIndexes:
     def _new_index(self, signal_type: str) -> SignalIndex:
         if signal_type == "pdq":
             return PdqIndex()
+        if signal_type == VARIANTS:
+            return PdqVariantIndex()
         if signal_type == "vpdq":
             return VpdqIndex(self._vpdq_rule)
         return ExactIndex(signal_type)
@@ -132,23 +138,34 @@ class LiveIndexes:
     def _full_load(self, session: Session, newest: int) -> None:
         self._indexes = {}
         snapshot_version = self._load_snapshot(newest)
-        query = select(BankEntryRow.id, BankEntryRow.signal_type, BankEntryRow.value).order_by(
-            BankEntryRow.id
-        )
-        if snapshot_version is not None:
-            query = query.where(BankEntryRow.signal_type != "pdq")
+        query = select(
+            BankEntryRow.id, BankEntryRow.signal_type, BankEntryRow.value, BankEntryRow.variants
+        ).order_by(BankEntryRow.id)
         batch: defaultdict[str, list[tuple[int, str]]] = defaultdict(list)
-        for entry_id, signal_type, value in session.execute(
+        for entry_id, signal_type, value, variants in session.execute(
             query.execution_options(yield_per=_LOAD_BATCH)
         ):
-            batch[signal_type].append((entry_id, value))
-            if len(batch[signal_type]) >= _LOAD_BATCH:
-                self._index(signal_type).add(batch.pop(signal_type))
+            for name, item in self._items(signal_type, value, variants):
+                if name == "pdq" and snapshot_version is not None:
+                    continue  # the snapshot holds it (changes since are replayed below)
+                batch[name].append((entry_id, item))
+                if len(batch[name]) >= _LOAD_BATCH:
+                    self._index(name).add(batch.pop(name))
         for signal_type, pairs in batch.items():
             self._index(signal_type).add(pairs)
         if snapshot_version is not None:
             # Entries added or removed while the snapshot aged: replay only PDQ changes.
             self._replay(session, snapshot_version, newest, only="pdq")
+
+    @staticmethod
+    def _items(signal_type: str, value: str, variants: Any) -> list[tuple[str, str]]:
+        """(index name, value) pairs one entry contributes: its value, and its variants."""
+        items = [(signal_type, value)]
+        if signal_type == "pdq" and isinstance(variants, dict):
+            hashes = variants.get("hashes")
+            if isinstance(hashes, dict) and hashes:
+                items.append((VARIANTS, variant_value(hashes)))
+        return items
 
     def _replay(self, session: Session, after: int, upto: int, only: str | None = None) -> None:
         query = (
@@ -160,19 +177,24 @@ class LiveIndexes:
             query = query.where(BankChangeRow.signal_type == only)
         changes = list(session.scalars(query))
         added_ids = [c.entry_id for c in changes if c.op == "add"]
-        values: dict[int, str] = {}
+        values: dict[int, tuple[str, Any]] = {}
         for start in range(0, len(added_ids), 1000):
             chunk = added_ids[start : start + 1000]
             rows = session.execute(
-                select(BankEntryRow.id, BankEntryRow.value).where(BankEntryRow.id.in_(chunk))
+                select(BankEntryRow.id, BankEntryRow.value, BankEntryRow.variants).where(
+                    BankEntryRow.id.in_(chunk)
+                )
             )
-            values.update({entry_id: value for entry_id, value in rows})
+            values.update({entry_id: (value, variants) for entry_id, value, variants in rows})
         for change in changes:
-            index = self._index(change.signal_type)
             if change.op == "remove":
-                index.remove([change.entry_id])
+                self._index(change.signal_type).remove([change.entry_id])
+                if change.signal_type == "pdq" and VARIANTS in self._indexes:
+                    self._indexes[VARIANTS].remove([change.entry_id])
             elif change.entry_id in values:  # else removed since; its remove row follows
-                index.add([(change.entry_id, values[change.entry_id])])
+                value, variants = values[change.entry_id]
+                for name, item in self._items(change.signal_type, value, variants):
+                    self._index(name).add([(change.entry_id, item)])
 
     def save_snapshot(self, session: Session) -> Path | None:
         """Write the PDQ index and its version, for fast start-up of later processes."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,15 +26,30 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bastion.index.base import SignalIndex
 from bastion.index.pdq import PdqIndex
 from bastion.index.vpdq import segments
-from bastion.match.live_index import LiveIndexes
+from bastion.match.live_index import VARIANTS, LiveIndexes
 from bastion.match.records import Match, MatchOutcome
+from bastion.match.variant_search import VariantCandidate, Verification, variant_candidates, verify
 from bastion.settings import Settings
 from bastion.signals.base import DistanceSignal, Signal
+from bastion.signals.pdq_family import BankVariants, PhotoProbe
 from bastion.signals.registry import get_signal_type
 from bastion.signals.vpdq_format import parse_vpdq
 from bastion.storage.models import BankEntryRow, BankRow, utcnow
+
+
+def _one_per_entry(matches: list[Match]) -> list[Match]:
+    """An entry found both plainly and through variants is one match: the plain one, else the
+    closest."""
+    chosen: dict[int, Match] = {}
+    for match in matches:
+        held = chosen.get(match.entry_id)
+        rank = (bool(match.variant or match.bank_variant), match.distance)
+        if held is None or rank < (bool(held.variant or held.bank_variant), held.distance):
+            chosen[match.entry_id] = match
+    return list(chosen.values())
 
 
 def default_threshold(settings: Settings, signal_type: str) -> float:
@@ -66,6 +82,8 @@ class _Candidate:
     detail: dict[str, Any] | None = None
     searched_at: float | None = None  # the vPDQ frame threshold the hit was computed with
     frames: list[tuple[float, float]] = field(default_factory=list)  # (seconds, distance)
+    variant: str = ""  # the query's variant that matched (robust matching), "" for plain
+    robust: VariantCandidate | None = None  # photo variant pairs: rule limits, verification
 
 
 class Matcher:
@@ -83,7 +101,12 @@ class Matcher:
         return signal.type == "pdq" and signal.quality is not None and signal.quality < floor
 
     def _candidates(
-        self, session: Session, signals: list[Signal], banks: list[BankRow], notes: list[str]
+        self,
+        session: Session,
+        signals: list[Signal],
+        banks: list[BankRow],
+        notes: list[str],
+        probe: PhotoProbe | None = None,
     ) -> list[_Candidate]:
         pdq_reach = max([self._threshold(b, "pdq") for b in banks] or [0.0])
         vpdq_thresholds = sorted({self._threshold(b, "vpdq") for b in banks})
@@ -102,20 +125,38 @@ class Matcher:
                         hits = index.search(signal.value, threshold) if index is not None else []
                         found.extend(
                             _Candidate(
-                                hit.entry_id, "vpdq", hit.distance, None, hit.detail, threshold
+                                hit.entry_id,
+                                "vpdq",
+                                hit.distance,
+                                None,
+                                hit.detail,
+                                threshold,
+                                variant=signal.variant,
                             )
                             for hit in hits
                         )
                     photo_index = index_for("pdq")
-                    if isinstance(photo_index, PdqIndex):
+                    if isinstance(photo_index, PdqIndex) and not signal.variant:
                         found.extend(self._frame_candidates(signal.value, photo_index, pdq_reach))
-                elif index is not None:
-                    reach = pdq_reach if signal.type == "pdq" else 0.0
+                elif signal.type == "pdq" and self._settings.robust_matching:
+                    found.extend(self._direct(index, signal, pdq_reach))
                     found.extend(
-                        _Candidate(hit.entry_id, signal.type, hit.distance, signal.frame_time)
-                        for hit in index.search(signal.value, reach)
+                        _Candidate(c.entry_id, "pdq", c.distance, variant=c.query_variant, robust=c)
+                        for c in variant_candidates(index_for, signal, probe, VARIANTS)
                     )
+                else:
+                    found.extend(self._direct(index, signal, pdq_reach))
         return found
+
+    @staticmethod
+    def _direct(index: SignalIndex | None, signal: Signal, pdq_reach: float) -> list[_Candidate]:
+        if index is None:
+            return []
+        reach = pdq_reach if signal.type == "pdq" else 0.0
+        return [
+            _Candidate(hit.entry_id, signal.type, hit.distance, signal.frame_time)
+            for hit in index.search(signal.value, reach)
+        ]
 
     def _frame_candidates(self, vpdq: str, index: PdqIndex, reach: float) -> list[_Candidate]:
         floor = self._settings.pdq_min_quality
@@ -140,11 +181,16 @@ class Matcher:
         *,
         content_key: str = "",
         now: datetime | None = None,
+        probe: PhotoProbe | None = None,
+        variants: Sequence[Signal] = (),
     ) -> MatchOutcome:
+        """Match ``signals``; ``probe`` (a photo's) and ``variants`` (a video's mirrored and
+        picture-in-picture vPDQ) let edited copies match too (robust matching)."""
         now = now or utcnow()
         outcome = MatchOutcome()
         banks = [b for b in session.scalars(select(BankRow)) if b.enabled]
-        candidates = self._candidates(session, signals, banks, outcome.notes)
+        searched = [*signals, *(variants if self._settings.robust_matching else ())]
+        candidates = self._candidates(session, searched, banks, outcome.notes, probe)
         if not candidates:
             return outcome
         by_bank = {bank.id: bank for bank in banks}
@@ -160,9 +206,10 @@ class Matcher:
             bank = by_bank.get(entry.bank_id) if entry is not None else None
             if entry is None or bank is None:
                 continue  # deleted since the index saw it, or its bank is disabled
-            match = self._explain(candidate, entry, bank, key, now)
+            match = self._explain(candidate, entry, bank, key, now, probe)
             if match is not None:
                 outcome.matches.append(match)
+        outcome.matches = _one_per_entry(outcome.matches)
         negatives = [m for m in outcome.matches if m.bank_kind == "negative"]
         if negatives:
             by = {"bank": negatives[0].bank, "entry_id": negatives[0].entry_id}
@@ -174,12 +221,24 @@ class Matcher:
         return outcome
 
     def _explain(
-        self, candidate: _Candidate, entry: BankEntryRow, bank: BankRow, key: str, now: datetime
+        self,
+        candidate: _Candidate,
+        entry: BankEntryRow,
+        bank: BankRow,
+        key: str,
+        now: datetime,
+        probe: PhotoProbe | None,
     ) -> Match | None:
         threshold = self._threshold(bank, candidate.signal_type)
         detail = candidate.detail
         distance, frame_time = candidate.distance, candidate.frame_time
-        if candidate.signal_type == "vpdq":
+        verification: Verification | None = None
+        if candidate.robust is not None:
+            found = self._robust_verdict(candidate.robust, threshold, entry, probe)
+            if found is None:
+                return None
+            verification = found if isinstance(found, Verification) else None
+        elif candidate.signal_type == "vpdq":
             if candidate.searched_at != threshold:
                 return None  # computed for another bank's frame threshold
         elif candidate.frames:
@@ -218,4 +277,29 @@ class Matcher:
             detail=detail,
             review_only=entry.quarantined_at is not None,
             review_reason=entry.quarantine_reason if entry.quarantined_at is not None else "",
+            variant=candidate.variant,
+            bank_variant=candidate.robust.bank_variant if candidate.robust is not None else "",
+            verification=verification.to_dict() if verification is not None else None,
         )
+
+    def _robust_verdict(
+        self,
+        candidate: VariantCandidate,
+        threshold: float,
+        entry: BankEntryRow,
+        probe: PhotoProbe | None,
+    ) -> Verification | bool | None:
+        """True when a variant pair counts outright, its verification when confirmed, else None.
+
+        A bank stricter than the default PDQ threshold is as much stricter for variants.
+        """
+        stricter = min(0.0, threshold - self._settings.pdq_threshold)
+        if candidate.distance <= min(candidate.accept + stricter, threshold):
+            return True
+        if candidate.distance > candidate.reach + stricter or probe is None:
+            return None
+        banked = BankVariants.from_json(entry.variants)
+        if banked is None:
+            return None
+        verification = verify(probe, candidate.query_variant, banked, candidate.bank_variant)
+        return verification if verification.confirmed else None

@@ -27,6 +27,11 @@ class Match:
     # A quarantined entry's matches may reach a reviewer but never automatic action.
     review_only: bool = False
     review_reason: str = ""
+    # Robust matching: the undone edit of the query (``mirror``, ``region1``...) and the banked
+    # variant it met (``crop:r5``...); empty for a plain match. See match/variant_search.py.
+    variant: str = ""
+    bank_variant: str = ""
+    verification: dict[str, Any] | None = None
 
     @property
     def reason(self) -> str:
@@ -44,6 +49,15 @@ class Match:
             )
         if "video_frames" in detail:
             text += f" (in {detail['video_frames']} video frame(s), first at {self.frame_time:g} s)"
+        if self.variant or self.bank_variant:
+            text += f" through variant {self.variant or 'plain'} of the item"
+            if self.bank_variant and self.bank_variant != "pdq":
+                text += f" and {self.bank_variant} of the banked photo"
+        if self.verification:
+            text += (
+                f", confirmed by {self.verification['regions_agreeing']} of "
+                f"{self.verification['regions_compared']} check regions"
+            )
         if self.suppressed and self.suppressed_by:
             text += (
                 f"; suppressed: known false positive (bank {self.suppressed_by['bank']!r}, "
@@ -78,6 +92,9 @@ class Match:
             "suppressed_by": self.suppressed_by,
             "review_only": self.review_only,
             "review_reason": self.review_reason,
+            "variant": self.variant,
+            "bank_variant": self.bank_variant,
+            "verification": self.verification,
             "reason": self.reason,
         }
 

@@ -7,6 +7,7 @@ which entry matched at what distance, so a decision can be explained later.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,6 +21,7 @@ from bastion.match.records import Match, MatchOutcome
 from bastion.settings import Settings
 from bastion.signals.base import HashLimits, MediaInfo, Signal
 from bastion.signals.extract import Extraction, extract_signals
+from bastion.signals.pdq_family import PhotoProbe
 from bastion.signals.registry import get_signal_type
 from bastion.storage.db import Database
 from bastion.storage.models import BankEntryRow, ContentRow, MatchRow, SignalRow, utcnow
@@ -130,7 +132,13 @@ class Scanner:
     ) -> ScanResult:
         result = ScanResult(name=name, media=extraction.media, signals=extraction.signals)
         self._match_and_record(
-            result, source=source, external_id=external_id, size=size, record=record
+            result,
+            source=source,
+            external_id=external_id,
+            size=size,
+            record=record,
+            probe=extraction.probe,
+            variants=extraction.variants,
         )
         return result
 
@@ -157,12 +165,19 @@ class Scanner:
         external_id: str | None,
         size: int | None,
         record: bool,
+        probe: PhotoProbe | None = None,
+        variants: Sequence[Signal] = (),
     ) -> None:
         sha256 = next((s.value for s in result.signals if s.type == "sha256"), None)
         with self._db.session() as session:
             now = utcnow()
             outcome: MatchOutcome = self.cache.matcher.match(
-                session, result.signals, content_key=sha256 or "", now=now
+                session,
+                result.signals,
+                content_key=sha256 or "",
+                now=now,
+                probe=probe,
+                variants=variants,
             )
             result.matches, result.notes = outcome.matches, outcome.notes
             if not record:
@@ -201,7 +216,13 @@ class Scanner:
                     threshold=m.threshold,
                     suppressed=m.suppressed,
                     review_only=m.review_only,
-                    details={"detail": m.detail, "suppressed_by": m.suppressed_by},
+                    details={
+                        "detail": m.detail,
+                        "suppressed_by": m.suppressed_by,
+                        "variant": m.variant,
+                        "bank_variant": m.bank_variant,
+                        "verification": m.verification,
+                    },
                 )
                 for m in result.matches
             )

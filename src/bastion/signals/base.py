@@ -30,13 +30,18 @@ class ContentKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Signal:
-    """One derived signal; ``frame_time`` (seconds) and ``frame_number`` belong to video frames."""
+    """One derived signal; ``frame_time`` (seconds) and ``frame_number`` belong to video frames.
+
+    ``variant`` names an undone edit (``mirror``, ``region``...) when the signal is not the plain
+    hash of the content but of a variant of it, matched only to find edited copies.
+    """
 
     type: str
     value: str
     quality: int | None = None
     frame_time: float | None = None
     frame_number: int | None = None
+    variant: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ Every failure is a ``BastionError`` with a stable code (``media_empty``, ``media
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
 
@@ -23,7 +23,8 @@ from bastion.content.kinds import SNIFF_BYTES, detect_kind
 from bastion.errors import EmptyMedia
 from bastion.signals.base import ContentKind, HashLimits, MediaInfo, Signal
 from bastion.signals.exact import Md5Signal, Sha256Signal
-from bastion.signals.pdq import hash_photo
+from bastion.signals.pdq import hash_photo_family
+from bastion.signals.pdq_family import PhotoProbe
 from bastion.signals.video import DEFAULT_LIMITS, hash_video
 
 _CHUNK = 1 << 20
@@ -31,10 +32,17 @@ _CHUNK = 1 << 20
 
 @dataclass
 class Extraction:
-    """What hashing one piece of content produced."""
+    """What hashing one piece of content produced.
+
+    ``signals`` are the content's own hashes (recorded, banked, shared). ``probe`` (photos) and
+    ``variants`` (videos: mirrored and picture-in-picture vPDQ) serve only to find edited copies
+    of banked content; see :mod:`bastion.signals.pdq_family`.
+    """
 
     media: MediaInfo
     signals: list[Signal]
+    probe: PhotoProbe | None = field(default=None, compare=False, repr=False)
+    variants: list[Signal] = field(default_factory=list)
 
 
 def _exact(data: bytes) -> list[Signal]:
@@ -56,8 +64,8 @@ def extract_signals(
     sniffed = detect_kind(data, filename=filename, declared_type=declared_type)
     signals = _exact(data)
     if sniffed.kind == ContentKind.PHOTO:
-        pdq, media = hash_photo(data, limits, sniffed.format)
-        return Extraction(media, [*signals, pdq])
+        pdq, media, probe = hash_photo_family(data, limits, sniffed.format)
+        return Extraction(media, [*signals, pdq], probe)
     if sniffed.kind == ContentKind.VIDEO:
         video = hash_video(data, limits)
         return Extraction(video.media, [*signals, video.signal()])

@@ -39,7 +39,13 @@ from bastion.signals.base import (
     Signal,
     SignalType,
 )
-from bastion.signals.pdq_numpy import pdq_from_rgb
+from bastion.signals.pdq_family import PhotoProbe, probe_from_luma
+from bastion.signals.pdq_numpy import (
+    hash_from_coefficients,
+    luma_from_rgb,
+    pdq_coefficients,
+    pdq_from_rgb,
+)
 from bastion.signals.photo import decode_photo
 
 PDQ_HEX_LENGTH = 64
@@ -68,6 +74,26 @@ def hash_photo(data: bytes, limits: HashLimits, fmt: str | None = None) -> tuple
     pixels, media = decode_photo(data, limits, fmt)
     value, quality = photo_pdq(pixels)
     return Signal(PdqSignal.name, value, quality=quality), media
+
+
+def hash_photo_family(
+    data: bytes, limits: HashLimits, fmt: str | None = None
+) -> tuple[Signal, MediaInfo, PhotoProbe]:
+    """The plain PDQ signal (as :func:`hash_photo`) and the probe of variants for matching.
+
+    One DCT serves both where the numpy path applies: the plain hash and its seven mirror and
+    rotation variants come from the same coefficients.
+    """
+    pixels, media = decode_photo(data, limits, fmt)
+    luma = luma_from_rgb(pixels)
+    found = pdq_coefficients(luma)
+    if found is not None and min(pixels.shape[:2]) >= _NUMPY_MIN_SIDE:
+        coefficients, quality = found
+        value = hash_from_coefficients(coefficients)
+    else:
+        value, quality = photo_pdq(pixels)
+    probe = probe_from_luma(luma, found[0] if found is not None else None)
+    return Signal(PdqSignal.name, value, quality=quality), media, probe
 
 
 class PdqSignal(SignalType, BytesHasher, DistanceSignal):

@@ -83,19 +83,38 @@ def _quality(reduced: np.ndarray) -> int:
     return min(100, int(down + across) // 90)
 
 
-def pdq_from_luma(luma: np.ndarray) -> tuple[str, int]:
-    """PDQ hash (64 lower-case hex digits) and quality of a 2-D float32 luma array."""
+def pdq_coefficients(luma: np.ndarray) -> tuple[np.ndarray, int] | None:
+    """The 16x16 DCT coefficients PDQ thresholds, and the quality; None below the minimum size.
+
+    Row ``i`` is vertical frequency ``i + 1``, column ``j`` horizontal frequency ``j + 1``.
+    The variants of :mod:`bastion.signals.pdq_dihedral` are sign changes and transposes of it.
+    """
     height, width = luma.shape
     if height < _MIN_SIDE or width < _MIN_SIDE:
-        return "0" * 64, 0
+        return None
     reduced = (_sampling_kernel(height) @ luma) @ _sampling_kernel(width).T
     quality = _quality(reduced.astype(np.float64))
     dct = _dct_matrix()
-    coefficients = (dct @ reduced.astype(np.float64) @ dct.T).ravel()
-    median = np.partition(coefficients, 127)[127]  # the lower median, as the reference takes
+    coefficients: np.ndarray = dct @ reduced.astype(np.float64) @ dct.T
+    return coefficients, quality
+
+
+def hash_from_coefficients(coefficients: np.ndarray) -> str:
+    """64 hex digits: a bit for each coefficient above the (lower) median of the 256."""
+    flat = coefficients.ravel()
+    median = np.partition(flat, 127)[127]  # the lower median, as the reference takes
     # Bit i*16+j is coefficient [i][j]; the hex string starts with bit 255.
-    bits = (coefficients > median)[::-1]
-    return np.packbits(bits).tobytes().hex(), quality
+    bits = (flat > median)[::-1]
+    return np.packbits(bits).tobytes().hex()
+
+
+def pdq_from_luma(luma: np.ndarray) -> tuple[str, int]:
+    """PDQ hash (64 lower-case hex digits) and quality of a 2-D float32 luma array."""
+    found = pdq_coefficients(luma)
+    if found is None:
+        return "0" * 64, 0
+    coefficients, quality = found
+    return hash_from_coefficients(coefficients), quality
 
 
 def pdq_from_rgb(rgb: np.ndarray) -> tuple[str, int]:

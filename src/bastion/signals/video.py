@@ -35,6 +35,12 @@ by :mod:`bastion.signals.pdq_numpy` (same hashes as the ``pdqhash`` binding, ~5x
 then dominates, so for H.264 the packets of frames that cannot be the first of their slot are
 sent with ``skip_frame=NONREF``: the decoder drops such a frame only if no other frame refers
 to it, so every frame that is hashed decodes bit-for-bit as it would without skipping.
+
+Variants (:mod:`bastion.signals.video_variants`): the same sampled frames also give a ``mirror``
+and a ``region`` vPDQ (``VideoHash.variants``, as signals ``VideoHash.variant_signals()``), to find
+mirrored copies and copies shown inside another picture. The plain hash comes from the same DCT
+coefficients as before (``pdq_coefficients`` once per frame, shared with the mirror hash), so it
+is unchanged; the variants add a few ms per sampled frame (measured in that module).
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ import io
 import math
 from bisect import bisect_left, insort
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from os import PathLike
 from typing import ClassVar
 
@@ -63,7 +69,8 @@ from bastion.errors import (
     VideoTooLong,
 )
 from bastion.signals.base import BytesHasher, ContentKind, HashLimits, MediaInfo, Signal, SignalType
-from bastion.signals.pdq_numpy import pdq_from_rgb
+from bastion.signals.pdq_numpy import hash_from_coefficients, luma_from_rgb, pdq_coefficients
+from bastion.signals.video_variants import VariantFrames
 from bastion.signals.vpdq_format import VpdqFrame, format_vpdq, parse_vpdq
 
 VideoSource = bytes | str | PathLike[str]
@@ -81,14 +88,31 @@ _MAX_DECODE_ERRORS = 100
 _DECODE_ERRORS = (av.FFmpegError, OSError, ValueError, EOFError, MemoryError)
 
 
+def _mean_quality(frames: list[VpdqFrame]) -> int:
+    return round(sum(f.quality for f in frames) / len(frames))
+
+
 @dataclass(frozen=True, slots=True)
 class VideoHash:
+    """The sampled frames' hashes; ``variants`` maps "mirror"/"region" to frames of the edit
+    undone (a variant is absent when it has no frames, e.g. no picture-in-picture box)."""
+
     frames: list[VpdqFrame]
     media: MediaInfo
+    variants: dict[str, list[VpdqFrame]] = field(default_factory=dict)
 
     def signal(self) -> Signal:
-        quality = round(sum(f.quality for f in self.frames) / len(self.frames))
-        return Signal(VpdqSignal.name, format_vpdq(self.frames), quality=quality)
+        return Signal(VpdqSignal.name, format_vpdq(self.frames), quality=_mean_quality(self.frames))
+
+    def variant_signals(self) -> list[Signal]:
+        """One ``vpdq`` signal per variant, named by ``Signal.variant``; matched as queries only."""
+        return [
+            Signal(
+                VpdqSignal.name, format_vpdq(frames), quality=_mean_quality(frames), variant=name
+            )
+            for name, frames in self.variants.items()
+            if frames
+        ]
 
 
 def _open(source: VideoSource, limits: HashLimits) -> InputContainer:
@@ -207,9 +231,18 @@ def frame_to_rgb(frame: VideoFrame) -> np.ndarray:
     return pixels
 
 
-def _hash_frame(frame: VideoFrame, number: int, seconds: float) -> VpdqFrame:
-    value, quality = pdq_from_rgb(frame_to_rgb(frame))
-    return VpdqFrame(number, quality, value, round(seconds, 3))
+def _hash_frame(
+    frame: VideoFrame, number: int, seconds: float, variants: VariantFrames | None
+) -> VpdqFrame:
+    # pdq_from_rgb's steps, spelled out so the DCT coefficients are at hand for the variants.
+    luma = luma_from_rgb(frame_to_rgb(frame))
+    found = pdq_coefficients(luma)
+    coefficients, quality = (None, 0) if found is None else found
+    value = "0" * 64 if coefficients is None else hash_from_coefficients(coefficients)
+    seconds = round(seconds, 3)
+    if variants is not None:
+        variants.add(number, seconds, luma, coefficients, quality)
+    return VpdqFrame(number, quality, value, seconds)
 
 
 def _packets(
@@ -230,7 +263,11 @@ def _packets(
 
 
 def _decode(
-    container: InputContainer, stream: VideoStream, limits: HashLimits, media: MediaInfo
+    container: InputContainer,
+    stream: VideoStream,
+    limits: HashLimits,
+    media: MediaInfo,
+    variants: VariantFrames | None,
 ) -> list[VpdqFrame]:
     sampler = _Sampler(stream, limits)
     codec = stream.codec_context
@@ -264,7 +301,7 @@ def _decode(
             media.width, media.height = frame.width, frame.height
             media.duration_seconds = max(media.duration_seconds or 0.0, seconds)
             if sampler.wanted(seconds):
-                frames.append(_hash_frame(frame, number, seconds))
+                frames.append(_hash_frame(frame, number, seconds, variants))
     if not frames:
         raise CorruptMedia("no frame of the video could be decoded")
     if errors or (stream.frames and packets < stream.frames):
@@ -275,8 +312,13 @@ def _decode(
     return frames
 
 
-def hash_video(source: VideoSource, limits: HashLimits = DEFAULT_LIMITS) -> VideoHash:
-    """Decode a video (bytes or a path) and hash its sampled frames; raises ``BastionError``s."""
+def hash_video(
+    source: VideoSource, limits: HashLimits = DEFAULT_LIMITS, *, variants: bool = True
+) -> VideoHash:
+    """Decode a video (bytes or a path) and hash its sampled frames; raises ``BastionError``s.
+
+    ``variants=False`` skips the mirror and region variants (``VideoHash.variants`` stays empty).
+    """
     container = _open(source, limits)
     try:
         stream = _video_stream(container)
@@ -289,11 +331,12 @@ def hash_video(source: VideoSource, limits: HashLimits = DEFAULT_LIMITS) -> Vide
         media = MediaInfo(kind=ContentKind.VIDEO, width=codec.width, height=codec.height)
         media.extra["format"] = container.format.name.split(",")[0]
         media.extra["codec"] = codec.name
-        frames = _decode(container, stream, limits, media)
+        collector = VariantFrames() if variants else None
+        frames = _decode(container, stream, limits, media, collector)
         media.frames_hashed = len(frames)
         if declared is not None:
             media.duration_seconds = round(declared, 3)
-        return VideoHash(frames, media)
+        return VideoHash(frames, media, collector.finish() if collector else {})
     except BastionError:
         raise
     except _DECODE_ERRORS as exc:
@@ -315,4 +358,6 @@ class VpdqSignal(SignalType, BytesHasher):
 
     @classmethod
     def hash_bytes(cls, data: bytes, limits: HashLimits) -> list[Signal]:
-        return [hash_video(data, limits).signal()]
+        # The plain signal only: variants are asked for through hash_video, by callers that
+        # match them.
+        return [hash_video(data, limits, variants=False).signal()]

@@ -146,6 +146,10 @@ class BankEntryRow(Base):
     quarantine_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     # When an analyst released the quarantine: flood counting starts afresh from here.
     flood_reset_at: Mapped[datetime | None] = mapped_column()
+    # PDQ entries banked from media: hashes of crops, trimmed and drawn regions, and the check
+    # regions verification compares (``bastion.signals.pdq_family.BankVariants``). Derived data,
+    # never shared as the entry's value.
+    variants: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class BankChangeRow(Base):

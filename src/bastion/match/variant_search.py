@@ -1,0 +1,203 @@
+"""Robust photo matching: which variant of a query meets which variant of a banked photo.
+
+A query photo brings its plain PDQ and the variants of its probe (mirrored and rotated hashes,
+the picture inside bars, pictures drawn inside it, small rotations turned back); a banked photo
+brings its plain PDQ and, when it was banked from media, hashes of crops, of its trimmed picture
+and of pictures drawn inside it. :data:`RULES` says which pairs are compared and how far apart
+they may be: up to ``accept`` bits a pair counts at once (like a plain match, whose threshold
+still caps it); up to ``reach`` bits it counts only if :func:`verify` confirms it on the check
+regions. Thresholds are tuned with ``bench/robustness.py`` (see docs/robust-matching.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bastion.index.base import SignalIndex
+from bastion.signals.base import Signal
+from bastion.signals.pdq import PdqSignal
+from bastion.signals.pdq_family import BankVariants, PhotoProbe, region_hash
+from bastion.signals.photo_geometry import (
+    CHECK_REGIONS,
+    ROTATION_CROP,
+    WHOLE,
+    Box,
+    WorkImage,
+    map_box,
+)
+
+PLAIN = "plain"
+BANK_PLAIN = "pdq"
+
+
+@dataclass(frozen=True, slots=True)
+class VariantRule:
+    """Query variants of kind ``query`` meet banked hashes of kind ``bank``."""
+
+    query: str  # plain, dihedral, trim, region, rot
+    bank: str  # pdq (the plain hash), crop, trim, region
+    accept: int
+    reach: int
+
+
+RULES: tuple[VariantRule, ...] = (
+    # Crops: the query as it is against the banked photo's systematic crops.
+    VariantRule(PLAIN, "crop", accept=20, reach=44),
+    # Mirrored or rotated by 90 degrees: the same pixels, so as strict as a plain match.
+    VariantRule("dihedral", BANK_PLAIN, accept=24, reach=36),
+    # Bars, screenshots, memes, picture-in-picture: the picture inside, on either side.
+    VariantRule("trim", BANK_PLAIN, accept=20, reach=44),
+    VariantRule("trim", "trim", accept=20, reach=44),
+    VariantRule("region", BANK_PLAIN, accept=20, reach=44),
+    VariantRule("region", "trim", accept=20, reach=44),
+    VariantRule("region", "region", accept=16, reach=40),
+    VariantRule(PLAIN, "trim", accept=20, reach=44),
+    VariantRule(PLAIN, "region", accept=16, reach=40),
+    # Small rotations, turned back: the centre against the banked centre crop.
+    VariantRule("rot", "crop", accept=16, reach=44),
+)
+ROTATION_BANK_LABEL = f"crop:{ROTATION_CROP}"
+
+# Verification: a check region agrees within this many bits; a pair is confirmed when at least
+# CHECKS_NEEDED regions agree (of five; an overlay or watermark spoils one or two).
+CHECK_THRESHOLD = 44
+CHECKS_NEEDED = 3
+# A check region showing less than this share of itself in the query's picture is not compared.
+_MIN_VISIBLE = 0.6
+
+
+def variant_kind(name: str) -> str:
+    """The kind of a query variant by its name (``region2`` -> ``region``)."""
+    if name == PLAIN:
+        return PLAIN
+    if name.startswith("rot") and name[3:4] in "+-":
+        return "rot"
+    if name.startswith("region"):
+        return "region"
+    if name == "trim":
+        return "trim"
+    return "dihedral"
+
+
+def bank_kind(label: str) -> str:
+    """The kind of a banked hash by its label (``crop:r5`` -> ``crop``; the plain is ``pdq``)."""
+    return label.split(":", 1)[0]
+
+
+@dataclass(slots=True)
+class VariantCandidate:
+    entry_id: int
+    distance: float
+    query_variant: str
+    bank_variant: str
+    accept: int
+    reach: int
+
+    @property
+    def needs_verification(self) -> bool:
+        return self.distance > self.accept
+
+
+def _rule_for(query_variant: str, bank_label: str) -> VariantRule | None:
+    kind, bank = variant_kind(query_variant), bank_kind(bank_label)
+    if kind == "rot" and bank_label != ROTATION_BANK_LABEL:
+        return None
+    for rule in RULES:
+        if rule.query == kind and rule.bank == bank:
+            return rule
+    return None
+
+
+def variant_candidates(
+    index_for: Callable[[str], SignalIndex | None],
+    plain: Signal,
+    probe: PhotoProbe | None,
+    variants_index: str,
+) -> list[VariantCandidate]:
+    """Every (entry, variant pair) the rules allow within reach; the best pair per entry."""
+    queries: list[tuple[str, str]] = [(PLAIN, plain.value)]
+    if probe is not None:
+        queries.extend((variant.name, variant.value) for variant in probe.variants)
+    best: dict[int, VariantCandidate] = {}
+
+    def offer(candidate: VariantCandidate) -> None:
+        held = best.get(candidate.entry_id)
+        if held is None or _better(candidate, held):
+            best[candidate.entry_id] = candidate
+
+    for index_name in (BANK_PLAIN, variants_index):
+        index = index_for(index_name)
+        if index is None:
+            continue
+        asked = [
+            (name, value)
+            for name, value in queries
+            if any(r.query == variant_kind(name) for r in RULES)
+            and (index_name != BANK_PLAIN or name != PLAIN)  # the plain pair is the plain match
+        ]
+        reach = max(r.reach for r in RULES)
+        for (name, _), hits in zip(
+            asked, index.search_many([value for _, value in asked], reach), strict=True
+        ):
+            for hit in hits:
+                label = (
+                    BANK_PLAIN
+                    if index_name == BANK_PLAIN
+                    else str((hit.detail or {})["bank_variant"])
+                )
+                rule = _rule_for(name, label)
+                if rule is not None and hit.distance <= rule.reach:
+                    offer(
+                        VariantCandidate(
+                            hit.entry_id, hit.distance, name, label, rule.accept, rule.reach
+                        )
+                    )
+    return list(best.values())
+
+
+def _better(a: VariantCandidate, b: VariantCandidate) -> bool:
+    """Prefer a pair that needs no verification, then the closer one."""
+    return (a.needs_verification, a.distance) < (b.needs_verification, b.distance)
+
+
+@dataclass(slots=True)
+class Verification:
+    confirmed: bool
+    agreeing: int
+    compared: int
+    distances: list[int] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "confirmed": self.confirmed,
+            "regions_agreeing": self.agreeing,
+            "regions_compared": self.compared,
+            "region_distances": self.distances,
+            "region_threshold": CHECK_THRESHOLD,
+        }
+
+
+def verify(
+    probe: PhotoProbe, query_variant: str, bank: BankVariants, bank_label: str
+) -> Verification:
+    """Compare the check regions of the banked photo with the same places in the query's picture.
+
+    The query's picture behind ``query_variant`` shows the part ``frame`` of the banked photo
+    that ``bank_label`` stands for (all of it for the plain hash); each check region is mapped
+    into it, hashed and compared. Unrelated pictures agree on none; an edited copy on most.
+    """
+    picture = WorkImage(probe.picture(query_variant), probe.work.scale)
+    frame: Box = WHOLE if bank_label == BANK_PLAIN else bank.frame(bank_label)
+    distances: list[int] = []
+    for region, banked in zip(CHECK_REGIONS, bank.checks, strict=True):
+        mapped = map_box(region, frame)
+        shown = (mapped[2] - mapped[0]) * (mapped[3] - mapped[1])
+        wanted = (region[2] - region[0]) * (region[3] - region[1])
+        frame_area = (frame[2] - frame[0]) * (frame[3] - frame[1])
+        if shown * frame_area < _MIN_VISIBLE * wanted:
+            continue
+        distances.append(PdqSignal.distance(region_hash(picture.region(mapped)), banked))
+    agreeing = sum(1 for d in distances if d <= CHECK_THRESHOLD)
+    return Verification(agreeing >= CHECKS_NEEDED, agreeing, len(distances), distances)
