@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,10 +39,26 @@ import numpy as np
 import pdqhash
 import PIL
 from machine import describe
-from PIL import Image, ImageDraw, ImageEnhance, ImageOps
+from PIL import Image, ImageEnhance, ImageOps
 
 from bastion.banks.from_media import entries_from_extraction
 from bastion.banks.records import NewEntry
+from bastion.demo.edits import (
+    Edit,
+    crop_centre,
+    crop_random,
+    crop_side,
+    letterbox,
+    logo,
+    logo_random,
+    meme,
+    picture_in_picture,
+    pillarbox,
+    rotate,
+    rotate_random,
+    screenshot,
+    seeded,
+)
 from bastion.demo.media import make_photo
 from bastion.index.pdq import PdqIndex, pack_pdq
 from bastion.runtime import Bastion
@@ -67,171 +83,34 @@ def plain_pdq(data: bytes) -> list[str]:
 # ---- transformations ------------------------------------------------------------------------
 
 
-def _scribble(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], ink: int, seed: int):
-    """Rows of dashes inside ``box``, like lines of text (no font files needed)."""
-    rng = np.random.default_rng(seed)
-    left, top, right, bottom = box
-    gap = max(3, (bottom - top) // 12)
-    y = top + gap
-    while y < bottom - gap:
-        x = left + gap
-        while x < right - 2 * gap:
-            word = int(rng.integers(gap, gap * 4))
-            draw.line((x, y, min(x + word, right - gap), y), fill=(ink, ink, ink), width=gap // 2)
-            x += word + gap
-        y += 2 * gap
-
-
-def logo(image: Image.Image, corner: int = 3) -> Image.Image:
-    """A textured badge with writing over 10% of the area, in a corner (3: bottom right; bit 0
-    right, bit 1 bottom)."""
-    w, h = image.size
-    side = 0.1**0.5  # both sides scaled alike: sqrt(0.1) of each, 10% of the area
-    bw, bh = round(w * side), round(h * side)
-    ramp = np.linspace(150, 230, bw, dtype=np.float32)[np.newaxis, :]
-    noise = np.random.default_rng(1).normal(0, 12, size=(bh, bw)).astype(np.float32)
-    badge = Image.fromarray(np.clip(ramp + noise, 0, 255).astype(np.uint8)).convert("RGB")
-    _scribble(ImageDraw.Draw(badge), (0, 0, bw, bh), 30, seed=2)
-    out = image.copy()
-    out.paste(badge, (w - bw if corner & 1 else 0, h - bh if corner & 2 else 0))
-    return out
-
-
-def crop_side(fraction: float) -> Callable[[Image.Image], Image.Image]:
-    """Cut ``fraction`` of the width off the right edge (the rest untouched)."""
-
-    def edit(image: Image.Image) -> Image.Image:
-        w, h = image.size
-        return image.crop((0, 0, w - round(w * fraction), h))
-
-    return edit
-
-
-def crop_centre(fraction: float) -> Callable[[Image.Image], Image.Image]:
-    """Keep the centre: ``fraction`` of each dimension goes, half from each edge."""
-
-    def edit(image: Image.Image) -> Image.Image:
-        w, h = image.size
-        dx, dy = round(w * fraction / 2), round(h * fraction / 2)
-        return image.crop((dx, dy, w - dx, h - dy))
-
-    return edit
-
-
-def letterbox(image: Image.Image) -> Image.Image:
-    """Black bars above and below: the photo centred in a 9:16 (portrait phone) canvas."""
-    w, h = image.size
-    canvas = Image.new("RGB", (w, round(w * 16 / 9)))
-    canvas.paste(image, (0, (canvas.height - h) // 2))
-    return canvas
-
-
-def pillarbox(image: Image.Image) -> Image.Image:
-    """Black bars left and right: the photo centred in a 16:9 canvas of the same height."""
-    w, h = image.size
-    canvas = Image.new("RGB", (round(h * 16 / 9), h))
-    canvas.paste(image, ((canvas.width - w) // 2, 0))
-    return canvas
-
-
-def rotate(degrees: float) -> Callable[[Image.Image], Image.Image]:
-    def edit(image: Image.Image) -> Image.Image:
-        return image.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=False)
-
-    return edit
-
-
-def screenshot(image: Image.Image) -> Image.Image:
-    """The photo inside app chrome: a dark top bar with status text, a light side panel with a
-    list, a caption strip below; the photo keeps its pixels (no rescale)."""
-    w, h = image.size
-    bar, panel, caption, margin = round(h * 0.08), round(w * 0.22), round(h * 0.12), 16
-    canvas = Image.new("RGB", (panel + w + 2 * margin, bar + h + caption + 2 * margin), "#f2f2f2")
-    draw = ImageDraw.Draw(canvas)
-    draw.rectangle((0, 0, canvas.width, bar), fill="#202124")
-    _scribble(draw, (margin, 0, canvas.width // 3, bar), 230, seed=3)
-    draw.rectangle((0, bar, panel, canvas.height), fill="#e0e3e7")
-    _scribble(draw, (margin, bar + margin, panel - margin, canvas.height - margin), 80, seed=4)
-    canvas.paste(image, (panel + margin, bar + margin))
-    top = bar + h + 2 * margin
-    _scribble(draw, (panel + margin, top, panel + w, canvas.height), 60, seed=5)
-    return canvas
-
-
-def crop_random(fraction: float) -> Callable[[Image.Image, np.random.Generator], Image.Image]:
-    """``fraction`` of the width and of the height go, split at random between opposite sides."""
-
-    def edit(image: Image.Image, rng: np.random.Generator) -> Image.Image:
-        w, h = image.size
-        left, top = rng.uniform(0, fraction, size=2)
-        return image.crop(
-            (
-                round(w * left),
-                round(h * top),
-                w - round(w * (fraction - left)),
-                h - round(h * (fraction - top)),
-            )
-        )
-
-    return edit
-
-
-def rotate_random(image: Image.Image, rng: np.random.Generator) -> Image.Image:
-    """Turned by an angle drawn from -3..3 degrees, corners filled black."""
-    return rotate(float(rng.uniform(-3, 3)))(image)
-
-
-def logo_random(image: Image.Image, rng: np.random.Generator) -> Image.Image:
-    """The 10% badge in a random corner."""
-    return logo(image, corner=int(rng.integers(4)))
-
-
-def meme(image: Image.Image) -> Image.Image:
-    """Caption bars above and below (white, with black writing), the photo at full width."""
-    w, h = image.size
-    bar = round(h * 0.18)
-    canvas = Image.new("RGB", (w, h + 2 * bar), "white")
-    canvas.paste(image, (0, bar))
-    draw = ImageDraw.Draw(canvas)
-    _scribble(draw, (0, 0, w, bar), 10, seed=6)
-    _scribble(draw, (0, bar + h, w, h + 2 * bar), 10, seed=7)
-    return canvas
-
-
-def _seeded(
-    edit: Callable[[Image.Image], Image.Image],
-) -> Callable[[Image.Image, np.random.Generator], Image.Image]:
-    return lambda image, rng: edit(image)
-
-
-# name -> (edit, JPEG quality of the stored copy)
-Edit = Callable[[Image.Image, np.random.Generator], Image.Image]
-FIXED: dict[str, tuple[Callable[[Image.Image], Image.Image], int]] = {
-    "jpeg_q50": (lambda image: image, 50),
-    "half_size": (lambda image: image.resize((image.width // 2, image.height // 2)), COPY_QUALITY),
-    "crop5_side": (crop_side(0.05), COPY_QUALITY),
-    "crop5_centre": (crop_centre(0.05), COPY_QUALITY),
-    "crop10_side": (crop_side(0.10), COPY_QUALITY),
-    "crop10_centre": (crop_centre(0.10), COPY_QUALITY),
-    "logo_10pct": (logo, COPY_QUALITY),
-    "brightness+30": (lambda image: ImageEnhance.Brightness(image).enhance(1.3), COPY_QUALITY),
-    "contrast+30": (lambda image: ImageEnhance.Contrast(image).enhance(1.3), COPY_QUALITY),
-    "greyscale": (ImageOps.grayscale, COPY_QUALITY),
-    "letterbox": (letterbox, COPY_QUALITY),
-    "pillarbox": (pillarbox, COPY_QUALITY),
-    "mirror": (ImageOps.mirror, COPY_QUALITY),
-    "rotate+3": (rotate(3), COPY_QUALITY),
-    "rotate-3": (rotate(-3), COPY_QUALITY),
-    "screenshot": (screenshot, COPY_QUALITY),
-    "meme (caption bars)": (meme, COPY_QUALITY),
-}
-# Every edit takes a random generator (seeded per base and edit), so random edits repeat exactly.
+# name -> (edit, JPEG quality of the stored copy); every edit takes a random generator, seeded
+# per base and edit, so random edits repeat exactly.
 TRANSFORMS: dict[str, tuple[Edit, int]] = {
-    **{name: (_seeded(edit), quality) for name, (edit, quality) in FIXED.items()},
+    "jpeg_q50": (seeded(lambda image: image), 50),
+    "half_size": (
+        seeded(lambda image: image.resize((image.width // 2, image.height // 2))),
+        COPY_QUALITY,
+    ),
+    "crop5_side": (seeded(crop_side(0.05)), COPY_QUALITY),
+    "crop5_centre": (seeded(crop_centre(0.05)), COPY_QUALITY),
+    "crop10_side": (seeded(crop_side(0.10)), COPY_QUALITY),
+    "crop10_centre": (seeded(crop_centre(0.10)), COPY_QUALITY),
+    "logo_10pct": (seeded(logo), COPY_QUALITY),
+    "brightness+30": (seeded(lambda i: ImageEnhance.Brightness(i).enhance(1.3)), COPY_QUALITY),
+    "contrast+30": (seeded(lambda i: ImageEnhance.Contrast(i).enhance(1.3)), COPY_QUALITY),
+    "greyscale": (seeded(ImageOps.grayscale), COPY_QUALITY),
+    "letterbox": (seeded(letterbox), COPY_QUALITY),
+    "pillarbox": (seeded(pillarbox), COPY_QUALITY),
+    "mirror": (seeded(ImageOps.mirror), COPY_QUALITY),
+    "rotate+3": (seeded(rotate(3)), COPY_QUALITY),
+    "rotate-3": (seeded(rotate(-3)), COPY_QUALITY),
+    "screenshot": (seeded(screenshot), COPY_QUALITY),
+    "meme (caption bars)": (seeded(meme), COPY_QUALITY),
     "crop5_random (5% of w and h, random sides)": (crop_random(0.05), COPY_QUALITY),
     "crop10_random": (crop_random(0.10), COPY_QUALITY),
     "logo_10pct_random_corner": (logo_random, COPY_QUALITY),
     "rotate_random (-3..3 degrees)": (rotate_random, COPY_QUALITY),
+    "picture_in_picture (half size on another photo)": (picture_in_picture, COPY_QUALITY),
 }
 
 

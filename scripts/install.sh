@@ -33,6 +33,15 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 
+# Audio fingerprints need the Chromaprint library, loaded at run time (without it, Bastion runs
+# and reports audio fingerprinting as unavailable). grep reads all of ldconfig's output, so no
+# SIGPIPE fails the pipeline.
+shared_libraries() { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null || true; }
+if ! shared_libraries | grep 'libchromaprint\.so\.1' >/dev/null; then
+  apt_install libchromaprint1 ||
+    echo "install.sh: without libchromaprint1, audio fingerprinting will be unavailable" >&2
+fi
+
 case "$extra" in
   "") spec="." ;;
   test) spec=".[test]" ;;

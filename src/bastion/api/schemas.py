@@ -104,6 +104,17 @@ class MatchOut(BaseModel):
     suppressed_by: dict[str, Any] | None = None
     review_only: bool = Field(description="The entry is quarantined: send to review, never act.")
     review_reason: str
+    variant: str = Field(
+        "",
+        description="Robust matching: the undone edit of the item that matched (mirror, trim, "
+        "region1, uncrop:l0r5t0b0, rot+3, ...); empty for a plain match.",
+    )
+    bank_variant: str = Field(
+        "", description="The banked photo's variant it met (pdq, inner, trim, region:1)."
+    )
+    verification: dict[str, Any] | None = Field(
+        None, description="How a variant match weaker than a plain one was confirmed."
+    )
     reason: str = Field(description="The match explained in one sentence.")
 
 

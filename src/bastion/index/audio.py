@@ -40,7 +40,7 @@ from bastion.signals.audio import (
     MAX_ITEMS,
     ChromaprintSignal,
     Items,
-    align,
+    best_alignment,
     expand_ranges,
     items_for_seconds,
     match_keys,
@@ -230,20 +230,14 @@ class AudioIndex(SignalIndex):
             bank = self._items[slot]
             if bank is None:
                 continue
-            found = None
-            for offset in (centre, centre - 1, centre + 1):
-                alignment = align(
-                    query,
-                    bank,
-                    offset,
-                    max_percent=max_distance,
-                    window=self._window,
-                    min_contrast=self._min_contrast,
-                )
-                if alignment is not None and (
-                    found is None or alignment.error_percent < found.error_percent
-                ):
-                    found = alignment
+            found = best_alignment(
+                query,
+                bank,
+                [centre],
+                max_percent=max_distance,
+                window=self._window,
+                min_contrast=self._min_contrast,
+            )
             if found is None:
                 continue
             hits.append(

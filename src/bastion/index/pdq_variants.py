@@ -15,11 +15,11 @@ from collections.abc import Iterable, Sequence
 from bastion.errors import InvalidSignal
 from bastion.index.base import Hit, SignalIndex
 from bastion.index.pdq import PdqIndex
-from bastion.signals.photo_geometry import CROPS
+from bastion.signals.pdq_family import INNER_LABEL
 
-MAX_VARIANTS = 64
+MAX_VARIANTS = 16
 LABELS: tuple[str, ...] = (
-    *(f"crop:{name}" for name in CROPS),
+    INNER_LABEL,
     "trim",
     *(f"region:{n}" for n in range(1, 10)),
 )

@@ -29,11 +29,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bastion.errors import BastionError
+from bastion.index.audio import AudioIndex
 from bastion.index.base import SignalIndex
 from bastion.index.exact import ExactIndex
 from bastion.index.pdq import PdqIndex
 from bastion.index.pdq_variants import PdqVariantIndex, variant_value
 from bastion.index.vpdq import VpdqIndex, VpdqMatchRule
+from bastion.signals.audio import ChromaprintSignal
 from bastion.storage.models import BankChangeRow, BankEntryRow, utcnow
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,8 @@ class LiveIndexes:
             return PdqIndex()
         if signal_type == VARIANTS:
             return PdqVariantIndex()
+        if signal_type == ChromaprintSignal.name:
+            return AudioIndex()
         if signal_type == "vpdq":
             return VpdqIndex(self._vpdq_rule)
         return ExactIndex(signal_type)

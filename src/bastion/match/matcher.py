@@ -139,22 +139,25 @@ class Matcher:
                     if isinstance(photo_index, PdqIndex) and not signal.variant:
                         found.extend(self._frame_candidates(signal.value, photo_index, pdq_reach))
                 elif signal.type == "pdq" and self._settings.robust_matching:
-                    found.extend(self._direct(index, signal, pdq_reach))
+                    found.extend(self._direct(index, signal, self._reach(banks, signal.type)))
                     found.extend(
                         _Candidate(c.entry_id, "pdq", c.distance, variant=c.query_variant, robust=c)
                         for c in variant_candidates(index_for, signal, probe, VARIANTS)
                     )
                 else:
-                    found.extend(self._direct(index, signal, pdq_reach))
+                    found.extend(self._direct(index, signal, self._reach(banks, signal.type)))
         return found
 
+    def _reach(self, banks: list[BankRow], signal_type: str) -> float:
+        """How far to search: the loosest threshold of any bank (exact types: 0)."""
+        return max([self._threshold(b, signal_type) for b in banks] or [0.0])
+
     @staticmethod
-    def _direct(index: SignalIndex | None, signal: Signal, pdq_reach: float) -> list[_Candidate]:
+    def _direct(index: SignalIndex | None, signal: Signal, reach: float) -> list[_Candidate]:
         if index is None:
             return []
-        reach = pdq_reach if signal.type == "pdq" else 0.0
         return [
-            _Candidate(hit.entry_id, signal.type, hit.distance, signal.frame_time)
+            _Candidate(hit.entry_id, signal.type, hit.distance, signal.frame_time, hit.detail)
             for hit in index.search(signal.value, reach)
         ]
 

@@ -53,11 +53,13 @@ class Match:
             text += f" through variant {self.variant or 'plain'} of the item"
             if self.bank_variant and self.bank_variant != "pdq":
                 text += f" and {self.bank_variant} of the banked photo"
-        if self.verification:
+        if self.verification and "regions_agreeing" in self.verification:
             text += (
                 f", confirmed by {self.verification['regions_agreeing']} of "
                 f"{self.verification['regions_compared']} check regions"
             )
+        elif self.verification:
+            text += f", confirmed by alignment ({self.verification['refined_distance']} bits)"
         if self.suppressed and self.suppressed_by:
             text += (
                 f"; suppressed: known false positive (bank {self.suppressed_by['bank']!r}, "

@@ -18,10 +18,10 @@ from typing import Any
 from bastion.index.base import SignalIndex
 from bastion.signals.base import Signal
 from bastion.signals.pdq import PdqSignal
-from bastion.signals.pdq_family import BankVariants, PhotoProbe, region_hash
+from bastion.signals.pdq_family import INNER_LABEL, BankVariants, PhotoProbe, region_hash
+from bastion.signals.pdq_uncrop import parse_cut, refined_distance
 from bastion.signals.photo_geometry import (
     CHECK_REGIONS,
-    ROTATION_CROP,
     WHOLE,
     Box,
     WorkImage,
@@ -43,22 +43,25 @@ class VariantRule:
 
 
 RULES: tuple[VariantRule, ...] = (
-    # Crops: the query as it is against the banked photo's systematic crops.
-    VariantRule(PLAIN, "crop", accept=20, reach=44),
-    # Mirrored or rotated by 90 degrees: the same pixels, so as strict as a plain match.
+    # Mirrored or turned by 90 degrees: the same pixels, so nearly as strict as a plain match.
     VariantRule("dihedral", BANK_PLAIN, accept=24, reach=36),
     # Bars, screenshots, memes, picture-in-picture: the picture inside, on either side.
-    VariantRule("trim", BANK_PLAIN, accept=20, reach=44),
-    VariantRule("trim", "trim", accept=20, reach=44),
-    VariantRule("region", BANK_PLAIN, accept=20, reach=44),
-    VariantRule("region", "trim", accept=20, reach=44),
-    VariantRule("region", "region", accept=16, reach=40),
-    VariantRule(PLAIN, "trim", accept=20, reach=44),
-    VariantRule(PLAIN, "region", accept=16, reach=40),
-    # Small rotations, turned back: the centre against the banked centre crop.
-    VariantRule("rot", "crop", accept=16, reach=44),
+    VariantRule("trim", BANK_PLAIN, accept=20, reach=40),
+    VariantRule("trim", "trim", accept=20, reach=40),
+    VariantRule("region", BANK_PLAIN, accept=20, reach=40),
+    VariantRule("region", "trim", accept=20, reach=40),
+    VariantRule("region", "region", accept=16, reach=36),
+    VariantRule(PLAIN, "trim", accept=20, reach=40),
+    VariantRule(PLAIN, "region", accept=16, reach=36),
+    # Cut copies: 225 crop hypotheses meet the banked inner part; beyond ``accept`` the nearest
+    # hypothesis is refined (each edge nudged) and must come within REFINED_ACCEPT.
+    VariantRule("uncrop", INNER_LABEL, accept=12, reach=36),
+    # Small rotations turned back, inner part against inner part, refined the same way.
+    VariantRule("rot", INNER_LABEL, accept=16, reach=40),
 )
-ROTATION_BANK_LABEL = f"crop:{ROTATION_CROP}"
+# Variant kinds confirmed by refining the alignment rather than by check regions.
+ALIGNED_KINDS = frozenset({"uncrop", "rot"})
+REFINED_ACCEPT = 20
 
 # Verification: a check region agrees within this many bits; a pair is confirmed when at least
 # CHECKS_NEEDED regions agree (of five; an overlay or watermark spoils one or two).
@@ -74,6 +77,8 @@ def variant_kind(name: str) -> str:
         return PLAIN
     if name.startswith("rot") and name[3:4] in "+-":
         return "rot"
+    if name.startswith("uncrop:"):
+        return "uncrop"
     if name.startswith("region"):
         return "region"
     if name == "trim":
@@ -102,8 +107,6 @@ class VariantCandidate:
 
 def _rule_for(query_variant: str, bank_label: str) -> VariantRule | None:
     kind, bank = variant_kind(query_variant), bank_kind(bank_label)
-    if kind == "rot" and bank_label != ROTATION_BANK_LABEL:
-        return None
     for rule in RULES:
         if rule.query == kind and rule.bank == bank:
             return rule
@@ -127,15 +130,16 @@ def variant_candidates(
         if held is None or _better(candidate, held):
             best[candidate.entry_id] = candidate
 
+    kinds = [variant_kind(name) for name, _ in queries]
     for index_name in (BANK_PLAIN, variants_index):
         index = index_for(index_name)
         if index is None:
             continue
+        wanted = _KINDS_PLAIN if index_name == BANK_PLAIN else _KINDS_VARIANT
         asked = [
             (name, value)
-            for name, value in queries
-            if any(r.query == variant_kind(name) for r in RULES)
-            and (index_name != BANK_PLAIN or name != PLAIN)  # the plain pair is the plain match
+            for (name, value), kind in zip(queries, kinds, strict=True)
+            if kind in wanted
         ]
         reach = max(r.reach for r in RULES)
         for (name, _), hits in zip(
@@ -157,6 +161,12 @@ def variant_candidates(
     return list(best.values())
 
 
+# Query variant kinds searched in the plain index (the plain pair itself is the plain match) and
+# in the index of banked variants.
+_KINDS_PLAIN = frozenset(r.query for r in RULES if r.bank == BANK_PLAIN) - {PLAIN}
+_KINDS_VARIANT = frozenset(r.query for r in RULES if r.bank != BANK_PLAIN)
+
+
 def _better(a: VariantCandidate, b: VariantCandidate) -> bool:
     """Prefer a pair that needs no verification, then the closer one."""
     return (a.needs_verification, a.distance) < (b.needs_verification, b.distance)
@@ -164,14 +174,26 @@ def _better(a: VariantCandidate, b: VariantCandidate) -> bool:
 
 @dataclass(slots=True)
 class Verification:
+    """How a variant pair was confirmed: by check regions, or by refining the alignment."""
+
     confirmed: bool
-    agreeing: int
-    compared: int
+    method: str  # check_regions | alignment
+    agreeing: int = 0
+    compared: int = 0
     distances: list[int] = field(default_factory=list)
+    refined_distance: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        if self.method == "alignment":
+            return {
+                "confirmed": self.confirmed,
+                "method": self.method,
+                "refined_distance": self.refined_distance,
+                "refined_threshold": REFINED_ACCEPT,
+            }
         return {
             "confirmed": self.confirmed,
+            "method": self.method,
             "regions_agreeing": self.agreeing,
             "regions_compared": self.compared,
             "region_distances": self.distances,
@@ -180,6 +202,26 @@ class Verification:
 
 
 def verify(
+    probe: PhotoProbe, query_variant: str, bank: BankVariants, bank_label: str
+) -> Verification:
+    """Confirm a variant pair that is weaker than a plain match, or reject it."""
+    if variant_kind(query_variant) in ALIGNED_KINDS:
+        return _verify_alignment(probe, query_variant, bank)
+    return _verify_check_regions(probe, query_variant, bank, bank_label)
+
+
+def _verify_alignment(probe: PhotoProbe, query_variant: str, bank: BankVariants) -> Verification:
+    """Nudge every edge of the hypothesis; the best fit must be close (true copies: < 10 bits,
+    unrelated photos stay > 80)."""
+    target = bank.hashes.get(INNER_LABEL)
+    if target is None:
+        return Verification(False, "alignment")
+    cut = parse_cut(query_variant) or (0.0, 0.0, 0.0, 0.0)
+    distance, _ = refined_distance(probe.picture(query_variant), cut, target)
+    return Verification(distance <= REFINED_ACCEPT, "alignment", refined_distance=distance)
+
+
+def _verify_check_regions(
     probe: PhotoProbe, query_variant: str, bank: BankVariants, bank_label: str
 ) -> Verification:
     """Compare the check regions of the banked photo with the same places in the query's picture.
@@ -200,4 +242,6 @@ def verify(
             continue
         distances.append(PdqSignal.distance(region_hash(picture.region(mapped)), banked))
     agreeing = sum(1 for d in distances if d <= CHECK_THRESHOLD)
-    return Verification(agreeing >= CHECKS_NEEDED, agreeing, len(distances), distances)
+    return Verification(
+        agreeing >= CHECKS_NEEDED, "check_regions", agreeing, len(distances), distances
+    )

@@ -28,9 +28,8 @@ with the bank audio 3 and 5 s earlier and later (the *baseline*) must be at leas
 ``min_contrast`` points worse. Real matches have a contrast of ~40 points; stationary sound has
 none. Evidence is judged over windows of the items of ``min_overlap`` seconds of audio (10 s, 59
 items, by default): a match is a window at or under the threshold with enough contrast, extended
-over the neighbouring windows that qualify too, then trimmed at both ends to where the BER over
-about 1 s is under the threshold again (windows half in the matching audio still qualify). That
-*span* is the matched part that is reported.
+over the neighbouring windows that qualify too, then trimmed to its part with the most evidence
+(see :func:`_trimmed`). That *span* is the matched part that is reported.
 
 Candidate alignments come from votes: items whose top :data:`KEY_BITS` bits are equal vote for
 the offset between them. Re-encoding keeps most of those bits (measured on synthetic music, share
@@ -65,7 +64,7 @@ from av.packet import Packet
 
 from bastion.errors import BastionError, CorruptMedia, InvalidSignal, UnsupportedMedia
 from bastion.signals.base import DistanceSignal, HashLimits, Signal, SignalType
-from bastion.signals.chromaprint_lib import ChromaprintContext
+from bastion.signals.chromaprint_lib import ChromaprintContext, require_chromaprint
 
 AudioSource = bytes | str | PathLike[str]
 DEFAULT_LIMITS = HashLimits()
@@ -88,8 +87,6 @@ _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 KEY_BITS = 16
 # A key this frequent within one fingerprint is a stationary sound, not a landmark.
 MAX_KEY_REPEATS = 16
-# Items (~1 s) over which the ends of a matched span must be under the threshold.
-_TRIM_ITEMS = 8
 # Baseline offsets, in items: 24 and 40 items are 3.0 and 5.0 s.
 _BASELINE_SHIFTS = (-40, -24, 24, 40)
 # Two values with no distinct alignment at all (silence, hum, noise, or too short) are as far
@@ -306,17 +303,21 @@ def align(
 def _trimmed(
     errors: np.ndarray, start: int, stop: int, max_percent: float, window: int
 ) -> tuple[int, int]:
-    """``[start, stop)`` without the ends where the BER over :data:`_TRIM_ITEMS` items is over
-    ``max_percent``, unless that leaves less than ``window`` items."""
-    part = errors[start:stop]
-    if len(part) < _TRIM_ITEMS:
+    """The part of ``[start, stop)`` with the most evidence, if it is ``window`` items or more.
+
+    Each item scores the bits it is under the threshold (negative when over); the part is the
+    run with the highest total (maximum subarray). It drops the ends where the two audios part
+    (windows half in the matching audio qualify, so the run of windows overshoots), keeps short
+    bad stretches between good ones, and its BER is at most ``max_percent`` by construction.
+    """
+    scores = max_percent * 32 / 100 - errors[start:stop]
+    running = np.concatenate(([0.0], np.cumsum(scores)))
+    lowest_before = np.minimum.accumulate(running)
+    end = int(np.argmax(running - lowest_before))
+    begin = int(np.argmin(running[: end + 1]))
+    if end - begin < window:
         return start, stop
-    running = np.concatenate(([0], np.cumsum(part)))
-    local = (running[_TRIM_ITEMS:] - running[:-_TRIM_ITEMS]) * (100.0 / (32 * _TRIM_ITEMS))
-    good = np.flatnonzero(local <= max_percent + _EPSILON)
-    if not len(good) or good[-1] + _TRIM_ITEMS - good[0] < window:
-        return start, stop
-    return start + int(good[0]), start + int(good[-1]) + _TRIM_ITEMS
+    return start + begin, start + end
 
 
 def best_alignment(
@@ -418,9 +419,14 @@ class AudioFingerprinter:
     def feed_pcm(self, samples: np.ndarray, sample_rate: int) -> AudioItems:
         """Feed PCM: shape ``(n,)`` or ``(n, channels)``, int16 or float in [-1, 1]."""
         data = np.asarray(samples)
-        if data.ndim == 2:
+        if data.ndim == 2 and data.shape[1] == 1:
+            data = data[:, 0]
+        elif data.ndim == 2:
             # Chromaprint averages the channels too; doing it here avoids layout guessing.
-            data = data.astype(np.float32).mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+            if data.dtype == np.int16:
+                data = (data.astype(np.int32).sum(axis=1) // data.shape[1]).astype(np.int16)
+            else:
+                data = data.astype(np.float32).mean(axis=1)
         if data.ndim != 1:
             raise ValueError(f"PCM must have shape (n,) or (n, channels), not {data.shape}")
         if data.dtype != np.int16:
@@ -518,6 +524,8 @@ def _fingerprint_stream(
     container: InputContainer, stream: AudioStream, max_seconds: float
 ) -> AudioFingerprint | None:
     codec = stream.codec_context
+    if codec is None:  # FFmpeg knows no decoder for it (or a damaged header names none)
+        raise UnsupportedMedia("the audio stream's codec is not supported")
     extra: dict[str, str | int | float] = {"audio_codec": codec.name}
     if codec.sample_rate:
         extra["audio_sample_rate"] = codec.sample_rate
@@ -569,8 +577,9 @@ def audio_fingerprint(
     Audio past ``limits.max_video_seconds`` (and past 4 hours) is ignored: the start is
     fingerprinted and ``extra['audio_limited']`` set. Damaged packets are skipped (up to 100);
     bad media raises ``CorruptMedia`` / ``UnsupportedMedia``, and a missing library
-    ``ChromaprintUnavailable``.
+    ``ChromaprintUnavailable`` (checked first, whatever the file).
     """
+    require_chromaprint()
     container = _open(source)
     try:
         if not container.streams.audio:

@@ -124,6 +124,11 @@ def chromaprint_available() -> bool:
     return True
 
 
+def require_chromaprint() -> None:
+    """Raise :class:`ChromaprintUnavailable` unless audio fingerprints can be computed."""
+    _LOADER.library()
+
+
 def chromaprint_version() -> str:
     """The library's version, e.g. ``"1.5.1"``; raises :class:`ChromaprintUnavailable`."""
     version: bytes = _LOADER.library().chromaprint_get_version()

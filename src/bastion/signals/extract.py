@@ -4,7 +4,7 @@
 in this order:
 
 * photo: ``md5``, ``sha256``, ``pdq``;
-* video: ``md5``, ``sha256``, ``vpdq``;
+* video: ``md5``, ``sha256``, ``vpdq``, and ``chromaprint`` (its soundtrack) when it has one;
 * any other file: ``md5``, ``sha256``.
 
 Every failure is a ``BastionError`` with a stable code (``media_empty``, ``media_unsupported``,
@@ -20,8 +20,10 @@ from os import PathLike
 from pathlib import Path
 
 from bastion.content.kinds import SNIFF_BYTES, detect_kind
-from bastion.errors import EmptyMedia
+from bastion.errors import BastionError, EmptyMedia
+from bastion.signals.audio import AudioSource, audio_fingerprint
 from bastion.signals.base import ContentKind, HashLimits, MediaInfo, Signal
+from bastion.signals.chromaprint_lib import chromaprint_available
 from bastion.signals.exact import Md5Signal, Sha256Signal
 from bastion.signals.pdq import hash_photo_family
 from bastion.signals.pdq_family import PhotoProbe
@@ -43,6 +45,22 @@ class Extraction:
     signals: list[Signal]
     probe: PhotoProbe | None = field(default=None, compare=False, repr=False)
     variants: list[Signal] = field(default_factory=list)
+
+
+def _audio_signals(source: AudioSource, limits: HashLimits, media: MediaInfo) -> list[Signal]:
+    """A video's soundtrack; a bad or missing soundtrack never loses the video's own signals."""
+    if not chromaprint_available():
+        media.extra["audio_error"] = "audio_fingerprinting_unavailable"
+        return []
+    try:
+        audio = audio_fingerprint(source, limits)
+    except BastionError as exc:
+        media.extra["audio_error"] = exc.code
+        return []
+    if audio is None:
+        return []
+    media.extra.update(audio.extra)
+    return [audio.signal()]
 
 
 def _exact(data: bytes) -> list[Signal]:
@@ -68,7 +86,8 @@ def extract_signals(
         return Extraction(media, [*signals, pdq], probe)
     if sniffed.kind == ContentKind.VIDEO:
         video = hash_video(data, limits)
-        return Extraction(video.media, [*signals, video.signal()])
+        audio = _audio_signals(data, limits, video.media)
+        return Extraction(video.media, [*signals, video.signal(), *audio])
     media = MediaInfo(kind=ContentKind.FILE)
     if sniffed.format:
         media.extra["format"] = sniffed.format
@@ -103,7 +122,8 @@ def extract_signals_from_path(
     signals = _exact_from_file(path)
     if sniffed.kind == ContentKind.VIDEO:
         video = hash_video(path, limits)
-        return Extraction(video.media, [*signals, video.signal()])
+        audio = _audio_signals(path, limits, video.media)
+        return Extraction(video.media, [*signals, video.signal(), *audio])
     media = MediaInfo(kind=ContentKind.FILE)
     if sniffed.format:
         media.extra["format"] = sniffed.format

@@ -1,13 +1,16 @@
 """The PDQ family of a photo: the plain hash plus the variants that defeat common edits.
 
-Edits that only move pixels around are undone on the *query* (the photo being checked), so banks
-stay small: the seven mirror/rotation hashes (free, from the plain hash's DCT), the picture
-inside flat bars (``trim``), pictures drawn inside it (``region1``...: screenshots, memes,
-picture-in-picture) and small rotations turned back (``rot-3``...). Edits that *remove* pixels
-cannot be undone on the query, so a banked photo also stores hashes of a dozen systematic crops
-(``crop:r5``: 5% off the right ...), of its own trimmed picture and drawn regions, and five
-*check regions* that the verification stage (:mod:`bastion.match.verify`) compares when a
-variant match is weaker than a plain one.
+Query side (the photo being checked), so banks stay small: the seven mirror and 90-degree
+rotation hashes (free, from the plain hash's DCT); the picture inside flat bars (``trim``); the
+pictures drawn inside it (``region1``...: screenshots, memes, picture-in-picture); the banked
+photo's inner part looked for under 225 crop hypotheses (``uncrop:l2.5r0t5b5``..., see
+:mod:`bastion.signals.pdq_uncrop`); and small rotations turned back (``rot-3``...).
+
+Bank side (a photo banked from media, stored as ``bank_entry.variants``): the hash of its inner
+part (``inner``: 10% in from every edge, what a cut or slightly turned copy still shows), of its
+own trimmed picture and drawn regions (so a banked screenshot finds the bare photo), and five
+*check regions* that verification (:mod:`bastion.match.variant_search`) compares when a variant
+match is weaker than a plain one.
 
 The plain PDQ is the exchange format and is hashed exactly as before; variants are hashed from a
 smaller work image (:mod:`bastion.signals.photo_geometry`), on both sides alike.
@@ -24,10 +27,9 @@ import numpy as np
 from bastion.errors import InvalidSignal
 from bastion.signals.pdq_dihedral import SYMMETRIES, Symmetry, dihedral_hashes, undo_pixels
 from bastion.signals.pdq_numpy import pdq_from_luma
+from bastion.signals.pdq_uncrop import inner_hash, uncrop_hashes
 from bastion.signals.photo_geometry import (
     CHECK_REGIONS,
-    CROPS,
-    ROTATION_CROP,
     ROTATIONS,
     WHOLE,
     Box,
@@ -39,6 +41,8 @@ from bastion.signals.photo_geometry import (
 )
 
 _HEX = re.compile(r"[0-9a-f]{64}")
+# The banked photo's inner part (10% in from each edge): what cut and rotated copies still show.
+INNER_LABEL = "inner"
 _SYMMETRY_BY_NAME = {symmetry.name: symmetry for symmetry in SYMMETRIES}
 
 
@@ -78,8 +82,7 @@ class BankVariants:
             return None
 
     def frame(self, label: str) -> Box:
-        if label.startswith("crop:"):
-            return CROPS.get(label[5:], WHOLE)
+        """Where the picture behind ``label`` is in the banked photo (all of it by default)."""
         return self.frames.get(label, WHOLE)
 
 
@@ -90,7 +93,7 @@ class QueryVariant:
     name: str
     value: str
     quality: int = 100
-    # The frame of the original this picture shows (rotations compare only the centre).
+    # Where the picture behind it is in the query photo (trimmed and drawn regions).
     frame: Box = WHOLE
 
 
@@ -111,7 +114,7 @@ class PhotoProbe:
         if variant in _SYMMETRY_BY_NAME:
             found = np.ascontiguousarray(undo_pixels(luma, _SYMMETRY_BY_NAME[variant]))
         elif variant.startswith("rot"):
-            found = rotated(self.work, -float(variant[3:])).region(CROPS[ROTATION_CROP])
+            found = rotated(self.work, -float(variant[3:])).luma
         elif variant in self._boxes:
             found = self.work.region(self._boxes[variant])
         else:
@@ -124,10 +127,8 @@ class PhotoProbe:
         return {v.name: v.frame for v in self.variants if v.name.startswith(("trim", "region"))}
 
 
-_LABELS = frozenset(
-    {f"crop:{name}" for name in CROPS} | {"trim"} | {f"region:{n}" for n in range(1, 10)}
-)
-_MAX_LABELS = 64
+_LABELS = frozenset({INNER_LABEL, "trim"} | {f"region:{n}" for n in range(1, 10)})
+_MAX_LABELS = 16
 
 
 def _pdq(value: Any, where: str) -> str:
@@ -151,7 +152,7 @@ def parse_bank_variants(data: Any) -> BankVariants:
     """Strictly parsed variants (from an import or an export of another Bastion).
 
     Shape: ``{"hashes": {label: pdq}, "frames": {label: box}, "checks": [pdq x 5]}``; labels are
-    ``crop:<name>`` (a name of ``CROPS``), ``trim`` or ``region:<n>``. Raises ``InvalidSignal``
+    ``inner``, ``trim`` or ``region:<n>``. Raises ``InvalidSignal``
     naming what is wrong.
     """
     if not isinstance(data, dict) or set(data) - {"hashes", "frames", "checks"}:
@@ -189,35 +190,32 @@ def probe_from_luma(luma: np.ndarray, coefficients: np.ndarray | None) -> PhotoP
         pictures.append(("trim", work.region(trimmed), trimmed))
     for number, box in enumerate(embedded_regions(work), start=1):
         pictures.append((f"region{number}", work.region(box), box))
-    # Turned back, a rotated copy shows the original's centre: compared with the centre crop.
-    for degrees in ROTATIONS:
-        centre = rotated(work, -degrees).region(CROPS[ROTATION_CROP])
-        pictures.append((f"rot{degrees:+g}", centre, CROPS[ROTATION_CROP]))
     for name, picture, frame in pictures:
         value, quality = pdq_from_luma(picture)
         if quality >= VARIANT_MIN_QUALITY:
             variants.append(QueryVariant(name, value, quality, frame))
+    # Cut copies: the banked inner part, looked for under every crop hypothesis.
+    variants.extend(QueryVariant(n, v) for n, v in uncrop_hashes(work.luma).items())
+    # Small rotations turned back: the inner part is clear of the corners a turn fills.
+    for degrees in ROTATIONS:
+        variants.append(QueryVariant(f"rot{degrees:+g}", inner_hash(rotated(work, -degrees).luma)))
     return PhotoProbe(work, variants)
 
 
 def bank_variants(work: WorkImage) -> BankVariants:
-    """Bank-side variants of a photo: systematic crops, trim, drawn regions, check regions."""
-    pictures: dict[str, tuple[np.ndarray, Box | None]] = {
-        f"crop:{name}": (work.region(box), None) for name, box in CROPS.items()
-    }
+    """Bank-side variants of a photo: its inner part, trimmed and drawn regions, check regions."""
+    hashes: dict[str, str] = {INNER_LABEL: inner_hash(work.luma)}
+    frames: dict[str, Box] = {}
+    pictures: dict[str, Box] = {}
     trimmed = trim_box(work)
     if trimmed is not None:
-        pictures["trim"] = (work.region(trimmed), trimmed)
+        pictures["trim"] = trimmed
     for number, box in enumerate(embedded_regions(work), start=1):
-        pictures[f"region:{number}"] = (work.region(box), box)
-    hashes: dict[str, str] = {}
-    frames: dict[str, Box] = {}
-    for label, (picture, frame) in pictures.items():
-        value, quality = pdq_from_luma(picture)
+        pictures[f"region:{number}"] = box
+    for label, box in pictures.items():
+        value, quality = pdq_from_luma(work.region(box))
         if quality >= VARIANT_MIN_QUALITY:
-            hashes[label] = value
-            if frame is not None:
-                frames[label] = frame
+            hashes[label], frames[label] = value, box
     return BankVariants(hashes, frames, _check_hashes(work))
 
 

@@ -212,27 +212,6 @@ def _overlap(a: Box, b: Box) -> float:
 # ---- crops, rotations, verification regions ---------------------------------------------------
 
 
-# Banked with every photo: what each side may lose, (first, second) share of the axis; the grid
-# is 5% apart, so a copy cut by up to 10% of each axis, split any way between its two sides, is
-# within 2.5% at each edge of one banked crop (measured: within ~24 bits, mostly far less).
-_CUTS = ((0.0, 0.0), (0.0, 0.05), (0.05, 0.0), (0.05, 0.05), (0.0, 0.10), (0.10, 0.0))
-
-
-def _crop_name(left: float, right: float, top: float, bottom: float) -> str:
-    """``l5r0t0b10``: percent cut from the left, right, top and bottom."""
-    return "".join(
-        f"{side}{round(cut * 100)}"
-        for side, cut in zip("lrtb", (left, right, top, bottom), strict=True)
-    )
-
-
-CROPS: dict[str, Box] = {
-    _crop_name(left, right, top, bottom): (left, top, 1.0 - right, 1.0 - bottom)
-    for left, right in _CUTS
-    for top, bottom in _CUTS
-    if left + right + top + bottom > 0
-}
-
 # Verification regions: inside the central 80%, so any crop of up to 10% a side keeps them, and
 # spread so that a logo or watermark in one place spoils at most one or two.
 CHECK_REGIONS: tuple[Box, ...] = (
@@ -246,8 +225,6 @@ CHECK_REGIONS: tuple[Box, ...] = (
 # Small rotations tried on a query: a copy turned by up to 3 degrees either way is then within
 # 0.75 degrees of one of them, which costs PDQ only a few bits.
 ROTATIONS: tuple[float, ...] = (-3.0, -1.5, 1.5, 3.0)
-# What a rotation of up to 3 degrees leaves of the picture's corners: compare only the centre.
-ROTATION_CROP = "l5r5t5b5"
 
 
 def rotated(work: WorkImage, degrees: float) -> WorkImage:

@@ -7,12 +7,19 @@ is imported: a clash is a programming error and must stop start-up, not corrupt 
 from __future__ import annotations
 
 from bastion.errors import InvalidSignal
+from bastion.signals.audio import ChromaprintSignal
 from bastion.signals.base import SignalType
 from bastion.signals.exact import Md5Signal, Sha256Signal
 from bastion.signals.pdq import PdqSignal
 from bastion.signals.video import VpdqSignal
 
-_SIGNAL_TYPES: tuple[type[SignalType], ...] = (Md5Signal, Sha256Signal, PdqSignal, VpdqSignal)
+_SIGNAL_TYPES: tuple[type[SignalType], ...] = (
+    Md5Signal,
+    Sha256Signal,
+    PdqSignal,
+    VpdqSignal,
+    ChromaprintSignal,
+)
 
 
 def _by_name(types: tuple[type[SignalType], ...]) -> dict[str, type[SignalType]]:

@@ -9,28 +9,31 @@ banks keep storing plain vPDQ only:
   so it costs a median and a bit pack per frame and no pixel work.
 * ``region``: the picture inside the frame - picture-in-picture, a player inside a screen
   recording, a letterboxed or pillarboxed copy. Each sampled frame's work image
-  (:func:`bastion.signals.photo_geometry.work_image`) is searched for bars (``trim_box``) and,
-  failing that, for a drawn rectangle (the best of ``embedded_regions``), and the region is
-  hashed from the work image as photo variants are.
+  (:func:`bastion.signals.photo_geometry.work_image`) is searched for bars (``trim_box``) and for
+  a drawn rectangle (the best of ``embedded_regions``), and the region is hashed from the work
+  image as photo variants are (``region_hash``).
 
 One box per video, not one per frame. Detection jitters by a work pixel or two from frame to
 frame and misses an inset now and then (a moment when the inset's edge and the background have
 the same brightness); a region hash moves a few bits per pixel of jitter, and a missed frame is a
 banked frame the query cannot find. The inset of a real copy stays put, so a box is voted for
-over a window of :data:`VOTING_FRAMES` sampled frames: boxes within :data:`SAME_BOX_OVERLAP`
-(intersection over union) of each other count as one, the largest group wins if it holds at least
-:data:`MIN_VOTE_SHARE` of the window (so one odd frame does not decide), and its coordinate-wise
-median is the box. From then on every frame - the window's too, which is why its work images are
-kept - is hashed inside that box, and detection stops. A window without a winner is dropped and
-the next one votes, so an inset that starts later (a news programme showing a clip after its
-introduction) is still found, up to the frames of the windows before it. A video in which no
-window finds a box has no region variant.
+over a window of :data:`VOTING_FRAMES` sampled frames (:func:`voted_box`), and from then on every
+frame - the window's too, which is why its work images are kept - is hashed inside that box, and
+detection stops. A window without a winner is dropped and the next one votes, so an inset that
+starts later (a news programme showing a clip after its introduction) is still found, less the
+frames of the windows before it. A video in which no window finds a box has no region variant.
 
-Cost, measured on 1280x720 frames (one core, numpy with one BLAS thread): work image 1.3 ms,
-``trim_box`` 0.16 ms, ``embedded_regions`` 0.9 ms, region PDQ 0.1-0.3 ms, mirror 0.05 ms; about
-2.5 ms per sampled frame while voting and about 1.5 ms once a box is fixed, against 25-40 ms to
-decode the second of 30 frames/s H.264 that each sampled frame stands for and ~4 ms for its plain
-PDQ (``bench/video_hashing.py``). At 640x360 all of it is about a quarter of that.
+Not found: an inset pasted straight onto another busy video, with no border. Its edges are a
+step between two unrelated pictures, too weak on too much of each side for ``embedded_regions``
+(``bench/robustness_video.py`` has the row); a player UI, bars or a border around it are found.
+
+Cost per sampled frame, one core (numpy with one BLAS thread), 1280x720 demo frames: work image
+1.3-1.5 ms, box candidates 0.9-1.0 ms (up to 2.5 ms on a busy UI with many straight edges), region
+PDQ 0.1 ms, mirror 0.01 ms (the DCT is shared with the plain hash). So about 2.5-4 ms while the
+box is being voted for and about 1.5 ms once it is fixed, against ~25 ms that ``hash_video``
+already spends per sampled frame of 720p30 H.264, mostly decoding (39x real time in
+``bench/RESULTS.md``): 6-15% more. At 640x360 the work image and detection cost about the same
+(detection works on at most 384 pixels a side), against ~9 ms per sampled frame.
 """
 
 from __future__ import annotations

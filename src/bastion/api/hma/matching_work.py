@@ -78,7 +78,14 @@ def _nearest(matches: Iterable[Match], banks: set[str] | None) -> list[Match]:
 
 
 def _item(match: Match) -> dict[str, Any]:
-    return {"bank_content_id": match.group_id, "distance": distance_text(match)}
+    """HMA's two fields; a robust (variant) match adds Bastion's own, which HMA clients ignore."""
+    item: dict[str, Any] = {"bank_content_id": match.group_id, "distance": distance_text(match)}
+    if match.variant or match.bank_variant:
+        item["bastion_variant"] = match.variant or "plain"
+        item["bastion_bank_variant"] = match.bank_variant or match.signal_type
+        if match.verification is not None:
+            item["bastion_verification"] = match.verification
+    return item
 
 
 def _by_bank(matches: Iterable[Match], banks: set[str] | None) -> MatchesByBank:

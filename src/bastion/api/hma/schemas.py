@@ -105,6 +105,17 @@ class Deleted(BaseModel):
 class MatchWithDistance(BaseModel):
     bank_content_id: int
     distance: str = Field(description='PDQ bits ("12"), vPDQ "query%[compared%]", exact "-".')
+    bastion_variant: str | None = Field(
+        None,
+        description="Bastion only, on robust matches: the undone edit of the query (mirror, "
+        "trim, region1, uncrop:l0r5t0b0, rot+3...; plain when the query was unedited).",
+    )
+    bastion_bank_variant: str | None = Field(
+        None, description="Bastion only: the banked variant met (pdq, inner, trim, region:1)."
+    )
+    bastion_verification: dict[str, Any] | None = Field(
+        None, description="Bastion only: how a variant match weaker than plain was confirmed."
+    )
 
 
 class RawLookupResponse(BaseModel):
