@@ -244,3 +244,27 @@ def test_json_and_jsonl_imports(bastion: Bastion) -> None:
             bastion.banks, s, "partner", lines, fmt="jsonl", actor=ACTOR, partial=True
         )
         assert [e.value for e in report.added] == [p2]
+
+
+def test_imported_variants_are_validated_per_line() -> None:
+    """A Bastion export carries each PDQ entry's variants; malformed ones name their line."""
+    import json
+
+    from bastion.banks.importer import parse_entries
+
+    checks = ["a" * 64] * 5
+    good = {"hashes": {"inner": "b" * 64}, "frames": {}, "checks": checks}
+    lines = [
+        {"signal_type": "pdq", "value": "c" * 64, "variants": good},
+        {"signal_type": "pdq", "value": "d" * 64, "variants": {"hashes": {"inner": "zz"}}},
+        {"signal_type": "md5", "value": "e" * 32, "variants": good},
+        {"signal_type": "pdq", "value": "f" * 64, "variants": "{not json"},
+    ]
+    data = "\n".join(json.dumps(line) for line in lines).encode()
+    entries, errors = parse_entries(data, "jsonl", "test")
+    assert [e.variants for e in entries] == [good]
+    assert [(e["line"], e["code"]) for e in errors] == [
+        (2, "invalid_signal"),
+        (3, "invalid_input"),
+        (4, "invalid_input"),
+    ]

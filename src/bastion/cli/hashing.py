@@ -60,7 +60,7 @@ def _file_record(item: Hashed) -> dict[str, Any]:
         "size": item.size,
         "media": item.extraction.media,
         "signals": [
-            {k: v for k, v in dataclasses.asdict(s).items() if v is not None}
+            {k: v for k, v in dataclasses.asdict(s).items() if v is not None and v != ""}
             for s in item.extraction.signals
         ],
     }

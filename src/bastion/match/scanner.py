@@ -71,7 +71,9 @@ def _media_dict(media: MediaInfo) -> dict[str, Any]:
 
 
 def _signal_dict(signal: Signal) -> dict[str, Any]:
-    return {key: value for key, value in asdict(signal).items() if value is not None}
+    return {
+        key: value for key, value in asdict(signal).items() if value is not None and value != ""
+    }
 
 
 def limits_from(settings: Settings) -> HashLimits:

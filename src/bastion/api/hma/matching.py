@@ -61,6 +61,8 @@ def _options(banks: str | None) -> work.LookupOptions:
 @router.get(
     "/raw_lookup",
     response_model=RawLookupResponse,
+    # Bastion's extra fields appear only on robust matches; HMA's answer stays as HMA's.
+    response_model_exclude_none=True,
     summary="Look a hash up in the index (content ids; nothing recorded)",
 )
 def raw_lookup(
