@@ -6,6 +6,7 @@ Bastion's ``error.code`` together.
 
 from __future__ import annotations
 
+import io
 import json
 import time
 import uuid
@@ -14,7 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
+from PIL import Image, ImageOps
 
+from bastion.demo import edits
 from bastion.demo.media import edit_photo, make_photo, make_video
 
 from .conftest import ApiServer
@@ -166,6 +169,22 @@ def test_banked_photo_is_found_by_lookup(hma: httpx.Client) -> None:
     assert other_bank.json() == {}
     nothing = hma.post("/m/lookup", files={"photo": ("o.jpg", OTHER_PHOTO, "image/jpeg")})
     assert nothing.json() == {"pdq": {}}
+    assert set(match) == {"bank_content_id", "distance"}  # a plain match: HMA's fields only
+
+    # Edited copies match too, with Bastion's extra fields naming the undone edit.
+    for edit, variant, bank_variant in [
+        (ImageOps.mirror, "mirror", "pdq"),
+        (edits.crop_side(0.10), "uncrop:", "inner"),
+        (edits.screenshot, "region", "pdq"),
+    ]:
+        with Image.open(io.BytesIO(PHOTO)) as opened:
+            copy = io.BytesIO()
+            edit(opened.convert("RGB")).save(copy, "JPEG", quality=90)
+        found = hma.post("/m/lookup", files={"photo": ("c.jpg", copy.getvalue(), "image/jpeg")})
+        [match] = found.json()["pdq"][bank]
+        assert match["bank_content_id"] == content_id
+        assert match["bastion_variant"].startswith(variant), match
+        assert match["bastion_bank_variant"] == bank_variant
     _hma_error(hma.get("/m/lookup", params={"signal": pdq}), 400, "invalid_input")
     no_bank = hma.post("/c/bank/NO_SUCH_BANK/content", files={"photo": ("a.jpg", PHOTO)})
     assert "NO_SUCH_BANK" in _hma_error(no_bank, 404, "bank_not_found")

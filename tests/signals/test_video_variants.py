@@ -86,7 +86,21 @@ def _letterboxed(rgb: np.ndarray) -> np.ndarray:
     return canvas
 
 
+def _on_other_video(frames: Frames) -> Frames:
+    """Each frame at half size pasted straight onto another moving video: no border, no UI."""
+    host = _decode(make_video(33, seconds=SECONDS, fps=FPS, size=(WIDTH, HEIGHT)))
+    width, height = WIDTH // 2 // 2 * 2, HEIGHT // 2 // 2 * 2
+    left, top = int(WIDTH * 0.42) // 2 * 2, int(HEIGHT * 0.38) // 2 * 2
+    out = []
+    for rgb, background in zip(frames, host, strict=False):
+        canvas = background.copy()
+        canvas[top : top + height, left : left + width] = _scaled(rgb, width, height)
+        out.append(canvas)
+    return out
+
+
 EDITS: dict[str, Callable[[Frames], Frames]] = {
+    "inset_on_video": _on_other_video,
     "mirror": lambda frames: [rgb[:, ::-1] for rgb in frames],
     "player": lambda frames: [_in_player(rgb) for rgb in frames],
     "letterbox": lambda frames: [_letterboxed(rgb) for rgb in frames],
@@ -136,6 +150,7 @@ def _matching(index: VpdqIndex, copy: VideoHash) -> set[str]:
     [
         ("mirror", {MIRROR}),
         ("player", {REGION}),
+        ("inset_on_video", {REGION}),
         ("letterbox", {REGION}),
         ("speed2x", {"plain"}),
         ("trim_middle", {"plain"}),

@@ -1,4 +1,4 @@
-"""``bastion bank add|add-hash|import|entries|entry-*``: the contents of a bank.
+"""``bastion bank add|add-hash|import|export|entries|entry-*``: the contents of a bank.
 
 Like ``scan``, commands that take many inputs keep going past bad ones, list each on stderr and
 exit 2 if any input was rejected, even when the rest was added.
@@ -6,13 +6,17 @@ exit 2 if any input was rejected, even when the rest was added.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from bastion.banks.exporter import ExportFormat, start_export, stream_export
 from bastion.banks.from_media import entries_from_extraction
 from bastion.banks.importer import ImportFormat, guess_format, import_entries
 from bastion.banks.records import AddReport, EntryInfo, NewEntry
@@ -239,6 +243,86 @@ def _import_format(value: str) -> ImportFormat:
     raise typer.BadParameter(f"{value!r}: use csv, json or jsonl", param_hint="--format")
 
 
+class ExportFormatChoice(StrEnum):
+    JSONL = "jsonl"
+    JSON = "json"
+    CSV = "csv"
+
+
+_EXPORT_FORMATS: dict[ExportFormatChoice, ExportFormat] = {
+    ExportFormatChoice.JSONL: "jsonl",
+    ExportFormatChoice.JSON: "json",
+    ExportFormatChoice.CSV: "csv",
+}
+
+
+def export_bank(
+    name: NameArgument,
+    export_format: Annotated[
+        ExportFormatChoice,
+        typer.Option("--format", case_sensitive=False, help="jsonl, json or csv."),
+    ] = ExportFormatChoice.JSONL,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this file instead of stdout.", show_default=False
+        ),
+    ] = None,
+    no_variants: Annotated[
+        bool, typer.Option("--no-variants", help="Leave out PDQ entries' robust variants.")
+    ] = False,
+    skip_disabled: Annotated[
+        bool,
+        typer.Option("--skip-disabled", help="Leave out entries disabled until a future time."),
+    ] = False,
+) -> None:
+    """Export a bank's entries in the form `bank import` reads (a backup, or to share a bank).
+
+    Disabled and quarantined entries are included unless --skip-disabled."""
+    with open_bastion() as bastion:
+        # Its own unit of work: the audit record is committed before any entry is written, so an
+        # export cut short is still on record, and an unknown bank fails before a file is made.
+        with bastion.db.session() as session:
+            job = start_export(
+                session,
+                bastion.banks,
+                name,
+                _EXPORT_FORMATS[export_format],
+                actor=cli_actor(),
+                audit=bastion.audit,
+                include_variants=not no_variants,
+                skip_disabled=skip_disabled,
+            )
+        with bastion.db.session() as session:
+            chunks = stream_export(session, job)
+            if output is None:
+                for chunk in chunks:
+                    sys.stdout.write(chunk)
+                sys.stdout.flush()
+            else:
+                _write_atomically(output, chunks)
+    where = "stdout" if output is None else str(output)
+    note(f"exported {job.entry_count} entries from bank {name!r} to {where}")
+
+
+def _write_atomically(path: Path, chunks: Iterator[str]) -> None:
+    """Write beside ``path`` and rename at the end: a failed export never leaves a truncated
+    file that looks like a complete backup."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        # newline="" keeps CSV's own line endings as written on every platform.
+        with partial.open("w", encoding="utf-8", newline="") as file:
+            for chunk in chunks:
+                file.write(chunk)
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise typer.BadParameter(f"{path}: {exc.strerror or exc}", param_hint="--output") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
 def entries(
     name: NameArgument,
     signal_type: Annotated[
@@ -324,6 +408,7 @@ def register(app: typer.Typer) -> None:
     app.command("add")(add)
     app.command("add-hash")(add_hash)
     app.command("import")(import_file)
+    app.command("export")(export_bank)
     app.command("entries")(entries)
     app.command("entry-disable")(entry_disable)
     app.command("entry-enable")(entry_enable)

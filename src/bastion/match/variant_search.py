@@ -135,36 +135,41 @@ def variant_candidates(
         index = index_for(index_name)
         if index is None:
             continue
-        wanted = _KINDS_PLAIN if index_name == BANK_PLAIN else _KINDS_VARIANT
-        asked = [
-            (name, value)
-            for (name, value), kind in zip(queries, kinds, strict=True)
-            if kind in wanted
-        ]
-        reach = max(r.reach for r in RULES)
-        for (name, _), hits in zip(
-            asked, index.search_many([value for _, value in asked], reach), strict=True
-        ):
-            for hit in hits:
-                label = (
-                    BANK_PLAIN
-                    if index_name == BANK_PLAIN
-                    else str((hit.detail or {})["bank_variant"])
-                )
-                rule = _rule_for(name, label)
-                if rule is not None and hit.distance <= rule.reach:
-                    offer(
-                        VariantCandidate(
-                            hit.entry_id, hit.distance, name, label, rule.accept, rule.reach
+        reaches = _REACH_PLAIN if index_name == BANK_PLAIN else _REACH_VARIANT
+        # One batched search per reach: the 225 crop hypotheses need less than rotations.
+        by_reach: dict[int, list[tuple[str, str]]] = {}
+        for (name, value), kind in zip(queries, kinds, strict=True):
+            if kind in reaches:
+                by_reach.setdefault(reaches[kind], []).append((name, value))
+        for reach, asked in by_reach.items():
+            found = index.search_many([value for _, value in asked], reach)
+            for (name, _), hits in zip(asked, found, strict=True):
+                for hit in hits:
+                    label = BANK_PLAIN
+                    if index_name != BANK_PLAIN:
+                        label = str((hit.detail or {})["bank_variant"])
+                    rule = _rule_for(name, label)
+                    if rule is not None and hit.distance <= rule.reach:
+                        offer(
+                            VariantCandidate(
+                                hit.entry_id, hit.distance, name, label, rule.accept, rule.reach
+                            )
                         )
-                    )
     return list(best.values())
 
 
 # Query variant kinds searched in the plain index (the plain pair itself is the plain match) and
 # in the index of banked variants.
-_KINDS_PLAIN = frozenset(r.query for r in RULES if r.bank == BANK_PLAIN) - {PLAIN}
-_KINDS_VARIANT = frozenset(r.query for r in RULES if r.bank != BANK_PLAIN)
+def _reaches(rules: list[VariantRule]) -> dict[str, int]:
+    """Query kind -> the farthest any of ``rules`` reaches for it."""
+    found: dict[str, int] = {}
+    for rule in rules:
+        found[rule.query] = max(found.get(rule.query, 0), rule.reach)
+    return found
+
+
+_REACH_PLAIN = _reaches([r for r in RULES if r.bank == BANK_PLAIN and r.query != PLAIN])
+_REACH_VARIANT = _reaches([r for r in RULES if r.bank != BANK_PLAIN])
 
 
 def _better(a: VariantCandidate, b: VariantCandidate) -> bool:

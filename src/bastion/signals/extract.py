@@ -87,7 +87,9 @@ def extract_signals(
     if sniffed.kind == ContentKind.VIDEO:
         video = hash_video(data, limits)
         audio = _audio_signals(data, limits, video.media)
-        return Extraction(video.media, [*signals, video.signal(), *audio])
+        return Extraction(
+            video.media, [*signals, video.signal(), *audio], variants=video.variant_signals()
+        )
     media = MediaInfo(kind=ContentKind.FILE)
     if sniffed.format:
         media.extra["format"] = sniffed.format
@@ -123,7 +125,9 @@ def extract_signals_from_path(
     if sniffed.kind == ContentKind.VIDEO:
         video = hash_video(path, limits)
         audio = _audio_signals(path, limits, video.media)
-        return Extraction(video.media, [*signals, video.signal(), *audio])
+        return Extraction(
+            video.media, [*signals, video.signal(), *audio], variants=video.variant_signals()
+        )
     media = MediaInfo(kind=ContentKind.FILE)
     if sniffed.format:
         media.extra["format"] = sniffed.format

@@ -11,6 +11,7 @@ size and on either side of a comparison.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,11 +144,47 @@ def embedded_regions(work: WorkImage, limit: int = 3) -> list[Box]:
     picture's own border (at most two sides may be), it holds a fair share of the picture and is
     not nearly all of it. Ranked by drawn sides (four beats two), then edge support, then area.
     """
-    luma, height, width = work.luma, work.height, work.width
-    if height < 16 or width < 16:
+    luma = work.luma
+    if work.height < 16 or work.width < 16:
         return []
     across = np.abs(np.diff(luma, axis=0)) > _EDGE_STEP  # (h-1, w): edges between rows
     down = np.abs(np.diff(luma, axis=1)) > _EDGE_STEP  # (h, w-1): edges between columns
+    return regions_from_edges(across, down, limit)
+
+
+def persistent_regions(works: Sequence[WorkImage], limit: int = 3) -> list[Box]:
+    """Rectangles whose sides stay put while the pictures on both sides change: an inset video
+    pasted straight onto another video, with no border (``embedded_regions`` misses it: between
+    two unrelated pictures the step is weak along much of each side in any one frame).
+
+    Per frame, a row boundary scores its step minus the mean step two rows above and below it
+    (a ridge: inside a picture, neighbouring steps are alike, so textures score ~0); averaged over
+    the frames, only boundaries that hold in most frames stay above the edge step. Frames of
+    another size than the first are ignored.
+    """
+    shaped = [work.luma for work in works if work.luma.shape == works[0].luma.shape]
+    if len(shaped) < 3 or min(shaped[0].shape) < 16:
+        return []
+    across = np.mean([_ridge(np.abs(np.diff(luma, axis=0))) for luma in shaped], axis=0)
+    down = np.mean([_ridge(np.abs(np.diff(luma, axis=1)).T).T for luma in shaped], axis=0)
+    return regions_from_edges(across > _RIDGE_STEP, down > _RIDGE_STEP, limit)
+
+
+# A persistent boundary: its step above its neighbours' by this much on average over the frames.
+_RIDGE_STEP = 10.0
+
+
+def _ridge(steps: np.ndarray) -> np.ndarray:
+    """Each row of steps less the mean of the rows two above and two below (edges clamped)."""
+    padded = np.pad(steps, ((2, 2), (0, 0)), mode="edge")
+    ridge: np.ndarray = steps - 0.5 * (padded[:-4] + padded[4:])
+    return ridge
+
+
+def regions_from_edges(across: np.ndarray, down: np.ndarray, limit: int = 3) -> list[Box]:
+    """The rectangles of :func:`embedded_regions`, from boolean edge maps: ``across`` (h-1, w)
+    marks edges between rows, ``down`` (h, w-1) edges between columns."""
+    height, width = down.shape[0], across.shape[1]
     rows = _line_candidates(across, width)
     cols = _line_candidates(down.T, height)
     ys = np.unique(np.concatenate([[0, height], rows]))
@@ -193,14 +230,14 @@ def embedded_regions(work: WorkImage, limit: int = 3) -> list[Box]:
     found.sort(key=lambda item: (-item[0], -item[1], -item[2]))
     chosen: list[Box] = []
     for _, _, _, box in found:
-        if all(_overlap(box, other) < 0.85 for other in chosen):
+        if all(box_overlap(box, other) < 0.85 for other in chosen):
             chosen.append(box)
         if len(chosen) >= limit:
             break
     return chosen
 
 
-def _overlap(a: Box, b: Box) -> float:
+def box_overlap(a: Box, b: Box) -> float:
     """Intersection over union of two boxes."""
     width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))

@@ -46,7 +46,15 @@ import numpy as np
 
 from bastion.signals.pdq_dihedral import SYMMETRIES, Symmetry, undo_coefficients
 from bastion.signals.pdq_numpy import hash_from_coefficients, pdq_from_luma
-from bastion.signals.photo_geometry import Box, WorkImage, embedded_regions, trim_box, work_image
+from bastion.signals.photo_geometry import (
+    Box,
+    WorkImage,
+    box_overlap,
+    embedded_regions,
+    persistent_regions,
+    trim_box,
+    work_image,
+)
 from bastion.signals.vpdq_format import VpdqFrame
 
 MIRROR = "mirror"
@@ -80,18 +88,9 @@ def candidate_boxes(work: WorkImage) -> list[Box]:
     """
     boxes = [box for box in (trim_box(work),) if box is not None]
     for region in embedded_regions(work, limit=1):
-        if all(_overlap(region, box) < SAME_BOX_OVERLAP for box in boxes):
+        if all(box_overlap(region, box) < SAME_BOX_OVERLAP for box in boxes):
             boxes.append(region)
     return boxes
-
-
-def _overlap(a: Box, b: Box) -> float:
-    """Intersection over union."""
-    width = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    height = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _area(box: Box) -> float:
@@ -111,7 +110,7 @@ def voted_box(detections: list[list[Box]]) -> Box | None:
     for boxes in detections:
         for box in boxes:
             for group in groups:
-                if _overlap(box, group[0]) >= SAME_BOX_OVERLAP:
+                if box_overlap(box, group[0]) >= SAME_BOX_OVERLAP:
                     group.append(box)
                     break
             else:
@@ -166,6 +165,10 @@ class VariantFrames:
 
     def _vote(self) -> None:
         self.box = voted_box([waiting.boxes for waiting in self._window])
+        if self.box is None:
+            # No frame shows the inset on its own: look for sides that hold across the window.
+            found = persistent_regions([waiting.work for waiting in self._window], limit=1)
+            self.box = found[0] if found else None
         if self.box is not None:
             for waiting in self._window:
                 self._emit_region(waiting.number, waiting.seconds, waiting.work, self.box)

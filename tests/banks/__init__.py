@@ -1,0 +1,1 @@
+"""Bank stage tests that need no API server or command line."""
