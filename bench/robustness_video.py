@@ -238,6 +238,9 @@ TRANSFORMS: dict[str, Transform] = {
     "speed_2x": Transform(pick=lambda n: list(range(0, n, 2))),
     "trim_middle_50": Transform(pick=lambda n: list(range(n // 4, 3 * n // 4))),
     "trim_first_30": Transform(pick=lambda n: list(range(0, 3 * n // 10))),
+    # Cut 2.4 s in: the copy's once-a-second samples fall between the original's (0.4 s off
+    # its 1-per-second frames, 0.1 s off the 4-per-second frames banked videos also keep).
+    "trim_unaligned_2.4s": Transform(pick=lambda n: list(range(n * 24 // 240, n))),
     "halves_swapped": Transform(pick=lambda n: list(range(n // 2, n)) + list(range(n // 2))),
     "mirror": Transform(mirror),
     "pip_50_on_video": Transform(on_host=True),

@@ -34,7 +34,7 @@ def test_a_recording_with_the_original_soundtrack_matches_by_audio(
 
     result = bastion.scanner.scan_bytes(recording, name="recording.mp4", source="test")
     audio = [m for m in result.matches if m.signal_type == "chromaprint"]
-    assert len(audio) == 1, result.reasons
+    assert len(audio) == 1, [m.reason for m in result.matches]
     detail = audio[0].detail or {}
     assert abs(float(detail["bank_offset_seconds"]) - 5.0) < 0.5
     assert float(detail["overlap_seconds"]) >= 20

@@ -29,13 +29,15 @@ def fetch_media(bastion: Bastion, url: str) -> MediaInput:
     )
 
 
-def extract_media(bastion: Bastion, media: MediaInput) -> Extraction:
-    """Signals of uploaded or fetched media, under the configured decode limits."""
+def extract_media(bastion: Bastion, media: MediaInput, *, for_bank: bool = False) -> Extraction:
+    """Signals of uploaded or fetched media, under the configured decode limits (``for_bank``:
+    with what banking stores besides, see ``extract_signals``)."""
     return extract_signals(
         media.data,
         filename=media.name,
         declared_type=media.declared_type,
         limits=bastion.scanner.limits,
+        for_bank=for_bank,
     )
 
 
@@ -81,7 +83,7 @@ def bank_media(
     label_list = parse_label_list(labels or "")
     with bastion.db.session() as session:
         bastion.banks.get(session, bank)  # an unknown bank fails before a long video is hashed
-    extraction = extract_media(bastion, media)
+    extraction = extract_media(bastion, media, for_bank=True)
     source = f"upload:{media.name}" if media.name else "upload"
     entries, skipped = entries_from_extraction(
         extraction,

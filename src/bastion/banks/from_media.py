@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from bastion.banks.records import NewEntry
 from bastion.signals.base import Signal
@@ -46,10 +47,20 @@ def entries_from_extraction(
                 note=note,
                 quality=signal.quality,
                 added_from=source,
-                variants=variants if signal.type == "pdq" else None,
+                variants=_variants_for(signal.type, variants, extraction.video_bank_variants),
             )
         )
     return entries, skipped
+
+
+def _variants_for(
+    signal_type: str, photo: dict[str, Any] | None, video: dict[str, str] | None
+) -> dict[str, Any] | None:
+    if signal_type == "pdq":
+        return photo
+    if signal_type == "vpdq" and video:
+        return dict(video)
+    return None
 
 
 def _too_low(signal: Signal, min_quality: int) -> bool:

@@ -19,6 +19,7 @@ from bastion.banks.service import Banks, error_item
 from bastion.errors import BastionError, ImportMalformed, InvalidInput
 from bastion.signals.pdq_family import parse_bank_variants
 from bastion.signals.registry import get_signal_type
+from bastion.signals.video_variants import parse_video_bank_variants
 from bastion.taxonomy import normalize_labels, parse_label_list
 
 ImportFormat = Literal["csv", "json", "jsonl"]
@@ -85,16 +86,18 @@ def _entry_from_fields(fields: dict[str, Any], source: str) -> NewEntry:
 
 
 def _variants(raw: Any, signal_type: str) -> dict[str, Any] | None:
-    """Robust-matching variants of a PDQ entry, as a Bastion export writes them (CSV: JSON text)."""
+    """Robust-matching variants of a PDQ or vPDQ entry, as an export writes them (CSV: JSON)."""
     if raw is None or raw == "":
         return None
-    if signal_type != "pdq":
-        raise InvalidInput("variants are only for pdq entries")
+    if signal_type not in ("pdq", "vpdq"):
+        raise InvalidInput("variants are only for pdq and vpdq entries")
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
         except ValueError as exc:
             raise InvalidInput(f"variants is not valid JSON: {exc}") from exc
+    if signal_type == "vpdq":
+        return dict(parse_video_bank_variants(raw))
     return parse_bank_variants(raw).to_json()
 
 

@@ -344,7 +344,7 @@ class Banks:
                     note=entry.note,
                     added_by=actor,
                     added_from=entry.added_from,
-                    variants=entry.variants if signal_type.name == "pdq" else None,
+                    variants=entry.variants if signal_type.name in ("pdq", "vpdq") else None,
                 )
             )
         session.add_all(rows)

@@ -140,6 +140,7 @@ def add(
             workers=settings.scan_workers if workers is None else workers,
             label="hashing",
             quiet=quiet,
+            for_bank=True,
         )
         for hashed in hashing:
             if hashed.extraction is None:

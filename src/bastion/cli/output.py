@@ -185,7 +185,13 @@ class FileProgress:
 
 
 def hash_with_progress(
-    files: Sequence[Path], limits: HashLimits, *, workers: int, label: str, quiet: bool
+    files: Sequence[Path],
+    limits: HashLimits,
+    *,
+    workers: int,
+    label: str,
+    quiet: bool,
+    for_bank: bool = False,
 ) -> Iterator[Hashed]:
     """Hash ``files`` on the worker pool (``workers`` 0 = one per core) behind a progress bar.
 
@@ -198,6 +204,7 @@ def hash_with_progress(
             limits,
             workers=resolve_workers(workers, len(files)),
             on_started=progress.start,
+            for_bank=for_bank,
         ):
             progress.advance()
             if hashed.problem is not None:

@@ -104,7 +104,7 @@ def transcode_video(data: bytes, size: tuple[int, int] = (480, 270), crf: int = 
 
 
 def _entries(bastion: Bastion, data: bytes, name: str, labels: list[str]) -> list[NewEntry]:
-    extraction = extract_signals(data, filename=name, limits=bastion.scanner.limits)
+    extraction = extract_signals(data, filename=name, limits=bastion.scanner.limits, for_bank=True)
     entries, _ = entries_from_extraction(
         extraction,
         source=f"demo:{name}",

@@ -90,14 +90,16 @@ def find_files(paths: Sequence[Path], *, hidden: bool = False) -> tuple[list[Pat
     return found, problems
 
 
-def hash_file(path: str, limits: HashLimits) -> Hashed:
-    """Hash one file. Runs in a worker process, so it returns problems instead of raising."""
+def hash_file(path: str, limits: HashLimits, for_bank: bool = False) -> Hashed:
+    """Hash one file. Runs in a worker process, so it returns problems instead of raising.
+
+    ``for_bank``: as :func:`bastion.signals.extract.extract_signals` (dense video frames)."""
     from bastion.signals.extract import extract_signals_from_path
 
     size: int | None = None
     try:
         size = os.path.getsize(path)
-        extraction = extract_signals_from_path(path, limits=limits)
+        extraction = extract_signals_from_path(path, limits=limits, for_bank=for_bank)
     except BastionError as exc:
         return Hashed(path, size, None, Problem(path, exc.code, exc.detail))
     except OSError as exc:
@@ -142,6 +144,7 @@ def hash_files(
     *,
     workers: int,
     on_started: Callable[[], None] | None = None,
+    for_bank: bool = False,
 ) -> Iterator[Hashed]:
     """Hash ``paths`` with ``workers`` processes, yielding each outcome as soon as it is ready.
 
@@ -154,7 +157,7 @@ def hash_files(
         if on_started:
             on_started()
         for path in pending:
-            yield hash_file(path, limits)
+            yield hash_file(path, limits, for_bank)
         return
     queue = iter(pending)
     with _single_threaded_env():
@@ -168,7 +171,7 @@ def hash_files(
                 crashed.append(path)
                 continue
             try:
-                running[executor.submit(hash_file, path, limits)] = path
+                running[executor.submit(hash_file, path, limits, for_bank)] = path
             except BrokenProcessPool:
                 crashed.append(path)
                 continue

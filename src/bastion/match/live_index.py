@@ -20,7 +20,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -40,8 +40,14 @@ from bastion.storage.models import BankChangeRow, BankEntryRow, utcnow
 
 log = logging.getLogger(__name__)
 
-# Banked photos' variant hashes live in an index of their own (``index/pdq_variants.py``).
+# Banked photos' variant hashes live in an index of their own (``index/pdq_variants.py``), and
+# banked videos' dense frames in a vPDQ index that matches on the query's share only.
 VARIANTS = PdqVariantIndex.signal_type
+DENSE_VIDEOS = "vpdq_dense"
+# Which index each banked signal type's variants go to, and which stored key holds them.
+_VARIANT_INDEXES = {"pdq": VARIANTS, "vpdq": DENSE_VIDEOS}
+
+_NEVER = 1000.0  # a percentage no match reaches
 
 # Past this many pending changes a full reload is cheaper than replaying them one by one.
 _REPLAY_LIMIT = 200_000
@@ -83,6 +89,11 @@ class LiveIndexes:
             return PdqIndex()
         if signal_type == VARIANTS:
             return PdqVariantIndex()
+        if signal_type == DENSE_VIDEOS:
+            # A query's frames are each looked for among four times as many banked ones, so
+            # only the query's share counts: the banked share would be a quarter at best.
+            dense_rule = replace(self._vpdq_rule, bank_match_percent=_NEVER)
+            return VpdqIndex(dense_rule)
         if signal_type == ChromaprintSignal.name:
             return AudioIndex()
         if signal_type == "vpdq":
@@ -169,6 +180,10 @@ class LiveIndexes:
             hashes = variants.get("hashes")
             if isinstance(hashes, dict) and hashes:
                 items.append((VARIANTS, variant_value(hashes)))
+        if signal_type == "vpdq" and isinstance(variants, dict):
+            dense = variants.get("dense")
+            if isinstance(dense, str) and dense:
+                items.append((DENSE_VIDEOS, dense))
         return items
 
     def _replay(self, session: Session, after: int, upto: int, only: str | None = None) -> None:
@@ -193,8 +208,9 @@ class LiveIndexes:
         for change in changes:
             if change.op == "remove":
                 self._index(change.signal_type).remove([change.entry_id])
-                if change.signal_type == "pdq" and VARIANTS in self._indexes:
-                    self._indexes[VARIANTS].remove([change.entry_id])
+                variants_index = _VARIANT_INDEXES.get(change.signal_type)
+                if variants_index in self._indexes:
+                    self._indexes[variants_index].remove([change.entry_id])
             elif change.entry_id in values:  # else removed since; its remove row follows
                 value, variants = values[change.entry_id]
                 for name, item in self._items(change.signal_type, value, variants):

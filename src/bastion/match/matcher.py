@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from bastion.index.base import SignalIndex
 from bastion.index.pdq import PdqIndex
 from bastion.index.vpdq import segments
-from bastion.match.live_index import VARIANTS, LiveIndexes
+from bastion.match.live_index import DENSE_VIDEOS, VARIANTS, LiveIndexes
 from bastion.match.records import Match, MatchOutcome
 from bastion.match.variant_search import VariantCandidate, Verification, variant_candidates, verify
 from bastion.settings import Settings
@@ -83,6 +83,7 @@ class _Candidate:
     searched_at: float | None = None  # the vPDQ frame threshold the hit was computed with
     frames: list[tuple[float, float]] = field(default_factory=list)  # (seconds, distance)
     variant: str = ""  # the query's variant that matched (robust matching), "" for plain
+    bank_variant: str = ""  # the banked variant it met (videos: "dense"), "" for plain
     robust: VariantCandidate | None = None  # photo variant pairs: rule limits, verification
 
 
@@ -121,20 +122,24 @@ class Matcher:
                     continue
                 index = index_for(signal.type)
                 if signal.type == "vpdq":
+                    # Banked videos' dense frames: copies cut between their sampled seconds.
+                    dense = index_for(DENSE_VIDEOS) if self._settings.robust_matching else None
                     for threshold in vpdq_thresholds:
-                        hits = index.search(signal.value, threshold) if index is not None else []
-                        found.extend(
-                            _Candidate(
-                                hit.entry_id,
-                                "vpdq",
-                                hit.distance,
-                                None,
-                                hit.detail,
-                                threshold,
-                                variant=signal.variant,
+                        for searched, bank_variant in ((index, ""), (dense, "dense")):
+                            hits = searched.search(signal.value, threshold) if searched else []
+                            found.extend(
+                                _Candidate(
+                                    hit.entry_id,
+                                    "vpdq",
+                                    hit.distance,
+                                    None,
+                                    hit.detail,
+                                    threshold,
+                                    variant=signal.variant,
+                                    bank_variant=bank_variant,
+                                )
+                                for hit in hits
                             )
-                            for hit in hits
-                        )
                     photo_index = index_for("pdq")
                     if isinstance(photo_index, PdqIndex) and not signal.variant:
                         found.extend(self._frame_candidates(signal.value, photo_index, pdq_reach))
@@ -281,7 +286,11 @@ class Matcher:
             review_only=entry.quarantined_at is not None,
             review_reason=entry.quarantine_reason if entry.quarantined_at is not None else "",
             variant=candidate.variant,
-            bank_variant=candidate.robust.bank_variant if candidate.robust is not None else "",
+            bank_variant=(
+                candidate.robust.bank_variant
+                if candidate.robust is not None
+                else candidate.bank_variant
+            ),
             verification=verification.to_dict() if verification is not None else None,
         )
 

@@ -45,6 +45,8 @@ class Extraction:
     signals: list[Signal]
     probe: PhotoProbe | None = field(default=None, compare=False, repr=False)
     variants: list[Signal] = field(default_factory=list)
+    # Banking a video (``for_bank``): its dense frames, stored with its vPDQ entry.
+    video_bank_variants: dict[str, str] | None = None
 
 
 def _audio_signals(source: AudioSource, limits: HashLimits, media: MediaInfo) -> list[Signal]:
@@ -76,8 +78,13 @@ def extract_signals(
     filename: str | None = None,
     declared_type: str | None = None,
     limits: HashLimits = DEFAULT_LIMITS,
+    for_bank: bool = False,
 ) -> Extraction:
-    """Hash ``data``; ``filename`` and ``declared_type`` are hints (see :mod:`bastion.content`)."""
+    """Hash ``data``; ``filename`` and ``declared_type`` are hints (see :mod:`bastion.content`).
+
+    ``for_bank``: the content is being banked, so videos also get their dense frames (see
+    :func:`bastion.signals.video.hash_video`) and skip the query-side variants.
+    """
     data = bytes(data)
     sniffed = detect_kind(data, filename=filename, declared_type=declared_type)
     signals = _exact(data)
@@ -85,10 +92,13 @@ def extract_signals(
         pdq, media, probe = hash_photo_family(data, limits, sniffed.format)
         return Extraction(media, [*signals, pdq], probe)
     if sniffed.kind == ContentKind.VIDEO:
-        video = hash_video(data, limits)
+        video = hash_video(data, limits, variants=not for_bank, dense=for_bank)
         audio = _audio_signals(data, limits, video.media)
         return Extraction(
-            video.media, [*signals, video.signal(), *audio], variants=video.variant_signals()
+            video.media,
+            [*signals, video.signal(), *audio],
+            variants=video.variant_signals(),
+            video_bank_variants=video.bank_variants(),
         )
     media = MediaInfo(kind=ContentKind.FILE)
     if sniffed.format:
@@ -107,7 +117,7 @@ def _exact_from_file(path: Path) -> list[Signal]:
 
 
 def extract_signals_from_path(
-    path: str | PathLike[str], *, limits: HashLimits = DEFAULT_LIMITS
+    path: str | PathLike[str], *, limits: HashLimits = DEFAULT_LIMITS, for_bank: bool = False
 ) -> Extraction:
     """Hash a file; its name is the only hint. Videos are decoded from the file, not from memory.
 
@@ -120,13 +130,18 @@ def extract_signals_from_path(
         raise EmptyMedia(f"{path.name} is empty (0 bytes)")
     sniffed = detect_kind(head, filename=path.name)
     if sniffed.kind == ContentKind.PHOTO:
-        return extract_signals(path.read_bytes(), filename=path.name, limits=limits)
+        return extract_signals(
+            path.read_bytes(), filename=path.name, limits=limits, for_bank=for_bank
+        )
     signals = _exact_from_file(path)
     if sniffed.kind == ContentKind.VIDEO:
-        video = hash_video(path, limits)
+        video = hash_video(path, limits, variants=not for_bank, dense=for_bank)
         audio = _audio_signals(path, limits, video.media)
         return Extraction(
-            video.media, [*signals, video.signal(), *audio], variants=video.variant_signals()
+            video.media,
+            [*signals, video.signal(), *audio],
+            variants=video.variant_signals(),
+            video_bank_variants=video.bank_variants(),
         )
     media = MediaInfo(kind=ContentKind.FILE)
     if sniffed.format:

@@ -49,7 +49,7 @@ import io
 import math
 from bisect import bisect_left, insort
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from os import PathLike
 from typing import ClassVar
 
@@ -75,6 +75,9 @@ from bastion.signals.vpdq_format import VpdqFrame, format_vpdq, parse_vpdq
 
 VideoSource = bytes | str | PathLike[str]
 DEFAULT_LIMITS = HashLimits()
+# Banked videos also keep frames this many times a second (the ``dense`` bank variant).
+DENSE_FRAMES_PER_SECOND = 4.0
+DENSE = "dense"
 
 _RGB_FLAGS = Interpolation.BILINEAR | Interpolation.ACCURATE_RND
 # H.264 marks frames no other frame refers to (nal_ref_idc 0), so skipping them is always safe.
@@ -100,6 +103,12 @@ class VideoHash:
     frames: list[VpdqFrame]
     media: MediaInfo
     variants: dict[str, list[VpdqFrame]] = field(default_factory=dict)
+    # Banking only: frames sampled DENSE_FRAMES_PER_SECOND times a second (see hash_video).
+    dense: list[VpdqFrame] = field(default_factory=list)
+
+    def bank_variants(self) -> dict[str, str] | None:
+        """What a banked video stores besides its plain vPDQ (``bank_entry.variants``)."""
+        return {DENSE: format_vpdq(self.dense)} if self.dense else None
 
     def signal(self) -> Signal:
         return Signal(VpdqSignal.name, format_vpdq(self.frames), quality=_mean_quality(self.frames))
@@ -312,13 +321,42 @@ def _decode(
     return frames
 
 
+def _plain_of(dense: list[VpdqFrame], rate: float) -> list[VpdqFrame]:
+    """The frames a ``rate``-per-second run hashes, out of a denser run's: the first of each
+    slot. Slots nest (a 1 s slot starts with a 0.25 s one), so that first frame is also the
+    first of a dense slot: the same frames, numbers and hashes as sampling at ``rate``."""
+    plain: list[VpdqFrame] = []
+    last = -1
+    for frame in dense:
+        slot = math.floor(frame.seconds * rate + 1e-9)
+        if slot > last:
+            plain.append(frame)
+            last = slot
+    return plain
+
+
 def hash_video(
-    source: VideoSource, limits: HashLimits = DEFAULT_LIMITS, *, variants: bool = True
+    source: VideoSource,
+    limits: HashLimits = DEFAULT_LIMITS,
+    *,
+    variants: bool = True,
+    dense: bool = False,
 ) -> VideoHash:
     """Decode a video (bytes or a path) and hash its sampled frames; raises ``BastionError``s.
 
     ``variants=False`` skips the mirror and region variants (``VideoHash.variants`` stays empty).
+    ``dense=True`` (for banking) also keeps frames sampled :data:`DENSE_FRAMES_PER_SECOND` times
+    a second, so that a copy cut at any moment - whose once-a-second samples fall between the
+    original's - still finds a banked frame within 1/8 s of each of its own; query variants are
+    not computed then (a banked video is matched against, not matched).
     """
+    rate = limits.video_frames_per_second
+    if dense and 0 < rate < DENSE_FRAMES_PER_SECOND:
+        denser = replace(limits, video_frames_per_second=DENSE_FRAMES_PER_SECOND)
+        found = hash_video(source, denser, variants=False)
+        frames = _plain_of(found.frames, rate)
+        found.media.frames_hashed = len(frames)
+        return VideoHash(frames, found.media, {}, found.frames)
     container = _open(source, limits)
     try:
         stream = _video_stream(container)

@@ -41,9 +41,11 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from bastion.errors import InvalidSignal
 from bastion.signals.pdq_dihedral import SYMMETRIES, Symmetry, undo_coefficients
 from bastion.signals.pdq_numpy import hash_from_coefficients, pdq_from_luma
 from bastion.signals.photo_geometry import (
@@ -55,7 +57,7 @@ from bastion.signals.photo_geometry import (
     trim_box,
     work_image,
 )
-from bastion.signals.vpdq_format import VpdqFrame
+from bastion.signals.vpdq_format import VpdqFrame, format_vpdq, parse_vpdq
 
 MIRROR = "mirror"
 REGION = "region"
@@ -186,3 +188,11 @@ class VariantFrames:
             self._vote()
         found = {MIRROR: self.mirror, REGION: self.region}
         return {name: frames for name, frames in found.items() if frames}
+
+
+def parse_video_bank_variants(data: Any) -> dict[str, str]:
+    """A banked video's stored variants, strictly: ``{"dense": <vPDQ text>}`` (the frames sampled
+    four times a second, see ``hash_video(dense=True)``). Raises ``InvalidSignal``."""
+    if not isinstance(data, dict) or set(data) != {"dense"} or not isinstance(data["dense"], str):
+        raise InvalidSignal('video variants must be {"dense": "<vPDQ frames>"}')
+    return {"dense": format_vpdq(parse_vpdq(data["dense"]))}

@@ -141,7 +141,7 @@ def add_content(
     """Hash a file and bank the signals of the requested (or HMA's default) types as one content."""
     with bastion.db.session() as session:
         bastion.banks.get(session, bank)  # an unknown bank fails before a long video is hashed
-    extraction = extract(bastion, media, hint)
+    extraction = extract(bastion, media, hint, for_bank=True)
     types = types_for(extraction.media.kind, requested)
     entries, skipped = entries_from_extraction(
         extraction,

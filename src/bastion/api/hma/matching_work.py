@@ -29,9 +29,11 @@ class LookupOptions:
     banks: set[str] | None = None
 
 
-def extract(bastion: Bastion, media: MediaInput, hint: ContentKind | None) -> Extraction:
+def extract(
+    bastion: Bastion, media: MediaInput, hint: ContentKind | None, *, for_bank: bool = False
+) -> Extraction:
     """Hash ``media``; when the client named a content type, the content must be of it."""
-    extraction = extract_media(bastion, media)
+    extraction = extract_media(bastion, media, for_bank=for_bank)
     kind = extraction.media.kind
     if hint is not None and kind != hint:
         raise InvalidInput(f"content_type is {hint.value} but the content is a {kind.value}")
