@@ -108,7 +108,11 @@ def test_an_edited_copy_matches_its_own_photo_and_says_how(
     for seed in BANKED_SEEDS:
         result = _scan(bastion, _copy(seed, name))
         pdq = [m for m in result.matches if m.signal_type == "pdq"]
-        assert [m.entry_id for m in pdq] == [banked[seed]], (name, seed, [m.reason for m in result.matches])
+        assert [m.entry_id for m in pdq] == [banked[seed]], (
+            name,
+            seed,
+            [m.reason for m in result.matches],
+        )
         match = pdq[0]
         assert _kind(match.variant) in EDITS[name][1], (name, match.variant, match.reason)
         if match.variant or match.bank_variant:
