@@ -15,12 +15,14 @@ vPDQ + variants). Two columns are measured on the very same files:
 * reference: the plain vPDQ of the copy, searched in a ``VpdqIndex`` (default rule: 80% of the
   query's or of the banked video's frames found) of the bases' plain vPDQ, 31-bit frames;
 * bastion: the plain vPDQ or any variant (``VideoHash.variant_signals``: mirror, region) of the
-  copy finds its base in that same index.
+  copy finds its base in that same index, or in the index of the bases' dense frames (sampled
+  four times a second, as Bastion banks videos; only the query's share counts there), as
+  ``Matcher`` searches them.
 
 A copy is *recalled* when its own base is among the hits; a hit on another base is a cross
 match. False matches are counted in both directions against distractors (other seeds, shorter):
 each distractor, with its variants for the bastion column, searched in the bank of bases; and
-each base and copy searched in a bank of the distractors' plain vPDQ.
+each base and copy searched in a bank of the distractors' plain vPDQ (and dense frames).
 """
 
 from __future__ import annotations
@@ -275,6 +277,7 @@ class Hashed:
     plain: str
     variants: dict[str, str]  # variant name -> vPDQ text
     sampled_frames: int
+    dense: str = ""  # banked videos: frames four times a second (hash_video(dense=True))
 
 
 def hash_file(data: bytes) -> Hashed:
@@ -316,6 +319,8 @@ def hash_base(job: tuple[int, float, int]) -> BaseResult:
     start = time.perf_counter()
     hashed = hash_file(original)
     variant_seconds = time.perf_counter() - start
+    # As Bastion banks it: plain vPDQ plus the dense frames.
+    hashed.dense = (hash_video(original, dense=True).bank_variants() or {}).get("dense", "")
     copies = {
         name: hash_file(make_copy(seed, transform, seconds, fps))
         for name, transform in TRANSFORMS.items()
@@ -324,22 +329,40 @@ def hash_base(job: tuple[int, float, int]) -> BaseResult:
 
 
 def hash_distractor(job: tuple[int, float, int]) -> Hashed:
+    """A distractor is both a query (its variants) and, the other way round, a banked video."""
     seed, seconds, fps = job
-    return hash_file(make_copy(seed, Transform(), seconds, fps))
+    data = make_copy(seed, Transform(), seconds, fps)
+    hashed = hash_file(data)
+    hashed.dense = (hash_video(data, dense=True).bank_variants() or {}).get("dense", "")
+    return hashed
 
 
 # ---- measures -----------------------------------------------------------------------------------
 
 
-def index_of(values: list[str]) -> VpdqIndex:
-    index = VpdqIndex(VpdqMatchRule())
-    index.add(enumerate(values))
+def index_of(values: list[str], rule: VpdqMatchRule | None = None) -> VpdqIndex:
+    index = VpdqIndex(rule or VpdqMatchRule())
+    index.add((number, value) for number, value in enumerate(values) if value)
     return index
 
 
-def hits(index: VpdqIndex, query: Hashed, with_variants: bool) -> set[int]:
+# Dense banked frames count only the query's share, as in the live indexes (match/live_index.py).
+DENSE_RULE = VpdqMatchRule(bank_match_percent=1000.0)
+
+
+def hits(
+    index: VpdqIndex, query: Hashed, with_variants: bool, dense: VpdqIndex | None = None
+) -> set[int]:
+    """Bases found by the query's plain vPDQ (reference) or by it and its variants, in the plain
+    and, for Bastion, the dense index (what ``Matcher`` searches)."""
     values = [query.plain, *(query.variants.values() if with_variants else ())]
-    return {hit.entry_id for value in values for hit in index.search(value, FRAME_THRESHOLD)}
+    indexes = [index, *([dense] if with_variants and dense is not None else [])]
+    return {
+        hit.entry_id
+        for searched in indexes
+        for value in values
+        for hit in searched.search(value, FRAME_THRESHOLD)
+    }
 
 
 COLUMNS = {"reference": False, "bastion": True}  # column -> whether variants are searched
@@ -378,6 +401,7 @@ def main() -> None:
         print(f"{args.distractors} distractors in {time.perf_counter() - started:.0f} s")
 
     bank = index_of([base.original.plain for base in bases])
+    dense_bank = index_of([base.original.dense for base in bases], DENSE_RULE)
     print()
     print(
         f"Recall ({args.bases} bases, {WIDTH}x{HEIGHT}, {args.seconds:g} s at {args.fps} "
@@ -394,23 +418,29 @@ def main() -> None:
         for number, base in enumerate(bases):
             copy = base.copies[name]
             for column, with_variants in COLUMNS.items():
-                found = hits(bank, copy, with_variants)
+                found = hits(bank, copy, with_variants, dense_bank)
                 recalled[column] += number in found
                 cross[column] += bool(found - {number})
             for label, value in [("plain", copy.plain), *copy.variants.items()]:
-                if number in {hit.entry_id for hit in bank.search(value, FRAME_THRESHOLD)}:
-                    through[label] = through.get(label, 0) + 1
+                for searched, banked in ((bank, ""), (dense_bank, " / dense")):
+                    found_by = {hit.entry_id for hit in searched.search(value, FRAME_THRESHOLD)}
+                    if number in found_by:
+                        through[label + banked] = through.get(label + banked, 0) + 1
+                        break
         cells = [f"{100 * recalled[c] / len(bases):.0f}%" for c in COLUMNS]
         which = ", ".join(f"{label} {count}" for label, count in through.items()) or "-"
         print(f"| {name} | {' | '.join(cells)} | {which} | {cross['bastion']} |")
     print()
     distractor_bank = index_of([d.plain for d in distractors])
+    distractor_dense = index_of([d.dense for d in distractors], DENSE_RULE)
     queries = [base.original for base in bases] + [
         copy for base in bases for copy in base.copies.values()
     ]
     for column, with_variants in COLUMNS.items():
-        into_bases = sum(bool(hits(bank, d, with_variants)) for d in distractors)
-        into_distractors = sum(bool(hits(distractor_bank, q, with_variants)) for q in queries)
+        into_bases = sum(bool(hits(bank, d, with_variants, dense_bank)) for d in distractors)
+        into_distractors = sum(
+            bool(hits(distractor_bank, q, with_variants, distractor_dense)) for q in queries
+        )
         print(
             f"{column}: false matches: {into_bases} of {len(distractors)} distractors "
             f"({args.distractor_seconds:g} s) matched a base; {into_distractors} of "

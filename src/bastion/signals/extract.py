@@ -65,6 +65,21 @@ def _audio_signals(source: AudioSource, limits: HashLimits, media: MediaInfo) ->
     return [audio.signal()]
 
 
+def _video_extraction(
+    source: bytes | Path, exact: list[Signal], limits: HashLimits, for_bank: bool
+) -> Extraction:
+    """A video's signals: exact hashes, vPDQ, soundtrack; its query variants or, for banking,
+    its dense frames."""
+    video = hash_video(source, limits, variants=not for_bank, dense=for_bank)
+    audio = _audio_signals(source, limits, video.media)
+    return Extraction(
+        video.media,
+        [*exact, video.signal(), *audio],
+        variants=video.variant_signals(),
+        video_bank_variants=video.bank_variants(),
+    )
+
+
 def _exact(data: bytes) -> list[Signal]:
     return [
         Signal(Md5Signal.name, hashlib.md5(data, usedforsecurity=False).hexdigest()),
@@ -92,14 +107,7 @@ def extract_signals(
         pdq, media, probe = hash_photo_family(data, limits, sniffed.format)
         return Extraction(media, [*signals, pdq], probe)
     if sniffed.kind == ContentKind.VIDEO:
-        video = hash_video(data, limits, variants=not for_bank, dense=for_bank)
-        audio = _audio_signals(data, limits, video.media)
-        return Extraction(
-            video.media,
-            [*signals, video.signal(), *audio],
-            variants=video.variant_signals(),
-            video_bank_variants=video.bank_variants(),
-        )
+        return _video_extraction(data, signals, limits, for_bank)
     media = MediaInfo(kind=ContentKind.FILE)
     if sniffed.format:
         media.extra["format"] = sniffed.format
@@ -135,14 +143,7 @@ def extract_signals_from_path(
         )
     signals = _exact_from_file(path)
     if sniffed.kind == ContentKind.VIDEO:
-        video = hash_video(path, limits, variants=not for_bank, dense=for_bank)
-        audio = _audio_signals(path, limits, video.media)
-        return Extraction(
-            video.media,
-            [*signals, video.signal(), *audio],
-            variants=video.variant_signals(),
-            video_bank_variants=video.bank_variants(),
-        )
+        return _video_extraction(path, signals, limits, for_bank)
     media = MediaInfo(kind=ContentKind.FILE)
     if sniffed.format:
         media.extra["format"] = sniffed.format
