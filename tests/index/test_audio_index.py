@@ -10,12 +10,10 @@ from bastion.errors import InvalidSignal
 from bastion.index.audio import AudioIndex
 from bastion.index.base import Hit
 from bastion.signals.audio import ChromaprintSignal, format_items, parse_items
-from bastion.signals.chromaprint_lib import chromaprint_available
+from tests.conftest import needs_chromaprint
 from tests.signals.test_audio import RATE, encode_audio, synth_music, value_of
 
-pytestmark = pytest.mark.skipif(
-    not chromaprint_available(), reason="libchromaprint1 is not installed"
-)
+pytestmark = needs_chromaprint
 
 THRESHOLD = ChromaprintSignal.default_threshold
 SILENCE, NOISE = 5, 6

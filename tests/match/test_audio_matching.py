@@ -7,7 +7,10 @@ import pytest
 from bastion.banks.from_media import entries_from_extraction
 from bastion.runtime import Bastion
 from bastion.signals.extract import extract_signals
+from tests.conftest import needs_chromaprint
 from tests.signals.test_audio import RATE, encode_audio, synth_music
+
+pytestmark = needs_chromaprint
 
 
 @pytest.fixture(scope="module")

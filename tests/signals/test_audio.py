@@ -36,14 +36,13 @@ from bastion.signals.chromaprint_lib import (
     ChromaprintUnavailable,
     chromaprint_available,
 )
+from tests.conftest import needs_chromaprint
 
 RATE = 22050
 TRACK_SECONDS = 60.0
 EXCERPT_START, EXCERPT_SECONDS = 17.3, 20.0
 
-pytestmark = pytest.mark.skipif(
-    not chromaprint_available(), reason="libchromaprint1 is not installed"
-)
+pytestmark = needs_chromaprint
 
 
 # --- generated audio -----------------------------------------------------------------------------
