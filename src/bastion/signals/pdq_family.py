@@ -27,7 +27,7 @@ import numpy as np
 from bastion.errors import InvalidSignal
 from bastion.signals.pdq_dihedral import SYMMETRIES, Symmetry, dihedral_hashes, undo_pixels
 from bastion.signals.pdq_numpy import pdq_from_luma
-from bastion.signals.pdq_uncrop import inner_hash, uncrop_hashes
+from bastion.signals.pdq_uncrop import INNER, inner_hash, uncrop_hashes
 from bastion.signals.photo_geometry import (
     CHECK_REGIONS,
     ROTATIONS,
@@ -204,7 +204,11 @@ def probe_from_luma(luma: np.ndarray, coefficients: np.ndarray | None) -> PhotoP
 
 def bank_variants(work: WorkImage) -> BankVariants:
     """Bank-side variants of a photo: its inner part, trimmed and drawn regions, check regions."""
-    hashes: dict[str, str] = {INNER_LABEL: inner_hash(work.luma)}
+    hashes: dict[str, str] = {}
+    # A flat centre (a logo on a plain field) would bank a hash of noise: left out, as flat
+    # plain hashes are. Its quality is measured the way PDQ measures it.
+    if pdq_from_luma(work.region(INNER))[1] >= VARIANT_MIN_QUALITY:
+        hashes[INNER_LABEL] = inner_hash(work.luma)
     frames: dict[str, Box] = {}
     pictures: dict[str, Box] = {}
     trimmed = trim_box(work)
