@@ -8,7 +8,12 @@ from bastion.content import SNIFF_BYTES, detect_kind, hinted_kind, sniff_format
 from bastion.errors import CorruptMedia, EmptyMedia, UnsupportedMedia
 from bastion.signals.base import ContentKind
 
-PHOTO, VIDEO, FILE = ContentKind.PHOTO, ContentKind.VIDEO, ContentKind.FILE
+PHOTO, VIDEO, AUDIO, FILE = (
+    ContentKind.PHOTO,
+    ContentKind.VIDEO,
+    ContentKind.AUDIO,
+    ContentKind.FILE,
+)
 PAD = bytes(600)
 
 
@@ -37,11 +42,27 @@ def _ts() -> bytes:
         (b"\x00\x00\x01\xba\x44\x00\x04\x00", VIDEO, "mpeg-ps"),
         (b"OggS\x00\x02" + bytes(22) + b"\x80theora", VIDEO, "ogg"),
         (b"\x30\x26\xb2\x75\x8e\x66\xcf\x11\xa6\xd9", VIDEO, "asf"),
-        (b"OggS\x00\x02" + bytes(22) + b"\x01vorbis", FILE, "ogg-audio"),
-        (b"\x00\x00\x00\x20ftypM4A \x00\x00\x02\x00", FILE, "m4a"),
+        (b"OggS\x00\x02" + bytes(22) + b"\x01vorbis", AUDIO, "ogg-audio"),
+        (b"OggS\x00\x02" + bytes(21) + b"\x01\x13OpusHead", AUDIO, "ogg-audio"),
+        (b"OggS\x00\x02" + bytes(21) + b"\x01\x33\x7fFLAC\x01\x00", AUDIO, "ogg-audio"),
+        (b"OggS\x00\x02" + bytes(22) + b"fishead\x00", FILE, "ogg-other"),
+        (b"\x00\x00\x00\x20ftypM4A \x00\x00\x02\x00", AUDIO, "m4a"),
+        (b"\x00\x00\x00\x20ftypM4B \x00\x00\x02\x00", AUDIO, "m4a"),
+        (b"\x00\x00\x00\x20ftypF4A \x00\x00\x02\x00", AUDIO, "m4a"),
+        (b"\x00\x00\x00\x20ftypM4P \x00\x00\x02\x00", FILE, "m4p"),  # DRM-protected
         (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", FILE, "heif"),
         (b"%PDF-1.7\n", FILE, None),
-        (b"RIFF\x24\x00\x00\x00WAVEfmt ", FILE, None),
+        (b"RIFF\x24\x00\x00\x00WAVEfmt ", AUDIO, "wav"),
+        (b"RF64\xff\xff\xff\xffWAVEds64", AUDIO, "wav"),
+        (b"RIFF\x24\x00\x00\x00XYZ fmt ", FILE, None),
+        (b"fLaC\x00\x00\x00\x22\x10\x00", AUDIO, "flac"),
+        (b"fLaC\x05 not a STREAMINFO", FILE, None),
+        (b"FORM\x00\x05bNAIFFCOMM", AUDIO, "aiff"),
+        (b"FORM\x00\x05bNAIFCFVER", AUDIO, "aiff"),
+        (b"ID3\x04\x00\x00\x00\x00\x00\x23TSSE", AUDIO, "mp3"),
+        (b"ID3\x03\x00\x00\x00\x00\x00\x04TIT2fLaC\x00", AUDIO, "flac"),  # tagged FLAC
+        (b"ID3\x09\x00\x00\x00\x00\x00\x23", FILE, None),  # no such ID3 version
+        (b"ID3\x04\x00\x00\x00\x00\x80\x23", FILE, None),  # size not synchsafe
         (b"BM not a bitmap at all", FILE, None),
         (b"\x47not a transport stream", FILE, None),
     ],
@@ -65,6 +86,10 @@ def test_mpeg_transport_stream_needs_repeated_sync_bytes() -> None:
         (None, "image/jpeg; charset=binary", PHOTO),
         (None, "Video/MP4", VIDEO),
         ("clip.mp4", "image/png", PHOTO),  # the declared type is the stronger claim
+        ("nasheed.MP3", None, AUDIO),
+        ("https://example.org/a/speech.opus?x=1", None, AUDIO),
+        (None, "audio/ogg; codecs=opus", AUDIO),
+        ("song.mp3", "video/mp4", VIDEO),
         (None, "image/svg+xml", None),  # not a raster photo Bastion hashes
         ("notes.txt", "application/octet-stream", None),
         (None, None, None),
@@ -92,16 +117,19 @@ def test_recognised_bytes_win_over_hints() -> None:
         (b"hello, this is text", {"declared_type": "image/jpeg"}),
         (b"hello, this is text", {"filename": "clip.mp4"}),
         (b"%PDF-1.7" + PAD, {"filename": "scan.png"}),
-        (b"\x00\x00\x00\x20ftypM4A " + PAD, {"declared_type": "video/mp4"}),
+        (b"\x00\x00\x00\x20ftypheic" + PAD, {"declared_type": "video/mp4"}),
+        (b"hello, this is text", {"filename": "nasheed.mp3"}),
+        (b"%PDF-1.7" + PAD, {"declared_type": "audio/mpeg"}),
+        (b"\xff\xfb\x00\x00" + PAD, {"filename": "song.mp3"}),  # bit rate index 0: free format
     ],
 )
-def test_a_claimed_photo_or_video_that_is_not_one_is_unsupported(
+def test_a_claimed_photo_video_or_audio_that_is_not_one_is_unsupported(
     data: bytes, hints: dict[str, str]
 ) -> None:
     with pytest.raises(UnsupportedMedia) as caught:
         detect_kind(data, **hints)
     assert caught.value.code == "media_unsupported"
-    assert caught.value.context["declared_kind"] in {"photo", "video"}
+    assert caught.value.context["declared_kind"] in {"photo", "video", "audio"}
 
 
 @pytest.mark.parametrize(
@@ -111,6 +139,10 @@ def test_a_claimed_photo_or_video_that_is_not_one_is_unsupported(
         (b"\x89PNG\r", {"filename": "a.png"}),
         (b"\x00\x00\x00\x20ftyp", {"filename": "a.mp4"}),
         (b"\x1a\x45", {"declared_type": "video/webm"}),
+        (b"ID", {"filename": "a.mp3"}),
+        (b"fLa", {"declared_type": "audio/flac"}),
+        (b"\xff\xfb", {"filename": "a.mp3"}),
+        (b"\x00\x00\x00\x1cftypM4", {"filename": "a.m4a"}),
     ],
 )
 def test_a_header_cut_short_is_corrupt(data: bytes, hints: dict[str, str]) -> None:

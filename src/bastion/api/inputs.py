@@ -1,7 +1,8 @@
 """The three ways content reaches /v1/scan, /v1/hash and the media-to-bank route.
 
 * ``multipart/form-data`` with a ``file`` part (and text fields such as ``external_id``);
-* a raw body typed ``image/*``, ``video/*`` or ``application/octet-stream`` (``?name=`` names it);
+* a raw body typed ``image/*``, ``video/*``, ``audio/*`` or ``application/octet-stream``
+  (``?name=`` names it);
 * ``application/json``: ``{"url": ...}`` to fetch, or ``{"signals": [...]}`` already computed.
 
 Parsing happens here; everything after (fetching, hashing, matching) is the library's work.
@@ -20,8 +21,8 @@ from bastion.api.errors import InvalidJson, InvalidMultipart, validation_failed
 from bastion.api.schemas import ScanJsonRequest
 from bastion.errors import UnsupportedMedia
 
-RAW_MEDIA_TYPES = ("image/", "video/", "application/octet-stream")
-MEDIA_ACCEPTED = "multipart/form-data, image/*, video/*, application/octet-stream"
+RAW_MEDIA_TYPES = ("image/", "video/", "audio/", "application/octet-stream")
+MEDIA_ACCEPTED = "multipart/form-data, image/*, video/*, audio/*, application/octet-stream"
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 

@@ -13,7 +13,11 @@ _BINARY: dict[str, Any] = {"schema": {"type": "string", "format": "binary"}}
 
 def _form(fields: dict[str, str]) -> dict[str, Any]:
     properties: dict[str, Any] = {
-        "file": {"type": "string", "format": "binary", "description": "The photo, video or file."}
+        "file": {
+            "type": "string",
+            "format": "binary",
+            "description": "The photo, video, audio or other file.",
+        }
     }
     properties.update(
         {name: {"type": "string", "description": text} for name, text in fields.items()}
@@ -27,6 +31,7 @@ def media_body(fields: dict[str, str], *, json_schema: str | None = None) -> dic
         "multipart/form-data": _form(fields),
         "image/*": _BINARY,
         "video/*": _BINARY,
+        "audio/*": _BINARY,
         "application/octet-stream": _BINARY,
     }
     if json_schema:

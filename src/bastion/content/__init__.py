@@ -1,4 +1,5 @@
-"""Content: what a piece of content is (photo, video, other file), decided without decoding it."""
+"""Content: what a piece of content is (photo, video, audio, other file), decided without
+decoding it."""
 
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ class ContentKind(StrEnum):
 
     PHOTO = "photo"
     VIDEO = "video"
+    AUDIO = "audio"  # audio only (a song, a speech): its Chromaprint fingerprint
     FILE = "file"  # anything else: only exact hashes apply
 
 

@@ -5,11 +5,18 @@ in this order:
 
 * photo: ``md5``, ``sha256``, ``pdq``;
 * video: ``md5``, ``sha256``, ``vpdq``, and ``chromaprint`` (its soundtrack) when it has one;
+* audio: ``md5``, ``sha256`` and ``chromaprint`` (see :mod:`bastion.signals.audio_file` for
+  when there is none);
 * any other file: ``md5``, ``sha256``.
+
+A container sniffed as a video (MP4, Matroska/WebM...) that has no video stream but an audio
+stream (a song shared as ``.mp4``) is hashed as audio: its kind is ``audio``. With neither, it
+stays ``video_no_video_stream``.
 
 Every failure is a ``BastionError`` with a stable code (``media_empty``, ``media_unsupported``,
 ``media_corrupt``, ``image_too_large``, ``video_no_video_stream``, ``video_invalid_dimensions``,
-``video_too_long``); bad media never raises anything else.
+``video_too_long``); bad media never raises anything else. Audio that cannot be decoded is
+``media_corrupt`` (or ``media_unsupported``), like a video that cannot be.
 """
 
 from __future__ import annotations
@@ -20,8 +27,9 @@ from os import PathLike
 from pathlib import Path
 
 from bastion.content.kinds import SNIFF_BYTES, detect_kind
-from bastion.errors import BastionError, EmptyMedia
+from bastion.errors import BastionError, CorruptMedia, EmptyMedia, VideoNoStream
 from bastion.signals.audio import AudioSource, audio_fingerprint
+from bastion.signals.audio_file import hash_audio
 from bastion.signals.base import ContentKind, HashLimits, MediaInfo, Signal
 from bastion.signals.chromaprint_lib import chromaprint_available
 from bastion.signals.exact import Md5Signal, Sha256Signal
@@ -66,11 +74,17 @@ def _audio_signals(source: AudioSource, limits: HashLimits, media: MediaInfo) ->
 
 
 def _video_extraction(
-    source: bytes | Path, exact: list[Signal], limits: HashLimits, for_bank: bool
+    source: bytes | Path, exact: list[Signal], limits: HashLimits, for_bank: bool, fmt: str | None
 ) -> Extraction:
     """A video's signals: exact hashes, vPDQ, soundtrack; its query variants or, for banking,
-    its dense frames."""
-    video = hash_video(source, limits, variants=not for_bank, dense=for_bank)
+    its dense frames. A video container holding only audio is hashed as audio."""
+    try:
+        video = hash_video(source, limits, variants=not for_bank, dense=for_bank)
+    except VideoNoStream:
+        audio_only = hash_audio(source, limits, fmt=fmt)
+        if audio_only is None:
+            raise
+        return Extraction(audio_only[0], [*exact, *audio_only[1]])
     audio = _audio_signals(source, limits, video.media)
     return Extraction(
         video.media,
@@ -78,6 +92,16 @@ def _video_extraction(
         variants=video.variant_signals(),
         video_bank_variants=video.bank_variants(),
     )
+
+
+def _audio_extraction(
+    source: bytes | Path, exact: list[Signal], limits: HashLimits, fmt: str | None
+) -> Extraction:
+    """An audio file's signals: exact hashes and its fingerprint."""
+    audio = hash_audio(source, limits, fmt=fmt)
+    if audio is None:
+        raise CorruptMedia(f"the {fmt or 'audio'} file holds no audio stream")
+    return Extraction(audio[0], [*exact, *audio[1]])
 
 
 def _exact(data: bytes) -> list[Signal]:
@@ -107,7 +131,9 @@ def extract_signals(
         pdq, media, probe = hash_photo_family(data, limits, sniffed.format)
         return Extraction(media, [*signals, pdq], probe)
     if sniffed.kind == ContentKind.VIDEO:
-        return _video_extraction(data, signals, limits, for_bank)
+        return _video_extraction(data, signals, limits, for_bank, sniffed.format)
+    if sniffed.kind == ContentKind.AUDIO:
+        return _audio_extraction(data, signals, limits, sniffed.format)
     media = MediaInfo(kind=ContentKind.FILE)
     if sniffed.format:
         media.extra["format"] = sniffed.format
@@ -127,7 +153,8 @@ def _exact_from_file(path: Path) -> list[Signal]:
 def extract_signals_from_path(
     path: str | PathLike[str], *, limits: HashLimits = DEFAULT_LIMITS, for_bank: bool = False
 ) -> Extraction:
-    """Hash a file; its name is the only hint. Videos are decoded from the file, not from memory.
+    """Hash a file; its name is the only hint. Videos and audio are decoded from the file, not
+    from memory.
 
     ``OSError`` (missing, unreadable) is left to the caller, which knows what a file is to it.
     """
@@ -143,7 +170,9 @@ def extract_signals_from_path(
         )
     signals = _exact_from_file(path)
     if sniffed.kind == ContentKind.VIDEO:
-        return _video_extraction(path, signals, limits, for_bank)
+        return _video_extraction(path, signals, limits, for_bank, sniffed.format)
+    if sniffed.kind == ContentKind.AUDIO:
+        return _audio_extraction(path, signals, limits, sniffed.format)
     media = MediaInfo(kind=ContentKind.FILE)
     if sniffed.format:
         media.extra["format"] = sniffed.format

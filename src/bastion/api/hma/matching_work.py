@@ -10,7 +10,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bastion.api.hma.names import HMA_NAME, NO_DISTANCE, HmaType, to_bastion, to_hma, types_for
+from bastion.api.hma.names import (
+    DEFAULT_TYPES,
+    HMA_NAME,
+    NO_DISTANCE,
+    HmaType,
+    to_bastion,
+    to_hma,
+    types_for,
+)
 from bastion.api.inputs import MediaInput
 from bastion.api.work import extract_media
 from bastion.errors import InvalidInput
@@ -36,7 +44,8 @@ def extract(
     extraction = extract_media(bastion, media, for_bank=for_bank)
     kind = extraction.media.kind
     if hint is not None and kind != hint:
-        raise InvalidInput(f"content_type is {hint.value} but the content is a {kind.value}")
+        what = kind.value if kind == ContentKind.AUDIO else f"a {kind.value}"
+        raise InvalidInput(f"content_type is {hint.value} but the content is {what}")
     return extraction
 
 
@@ -126,7 +135,8 @@ def lookup_media(
     """
     extraction = extract(bastion, media, hint)
     kind = extraction.media.kind
-    types = types_for(kind, requested) if requested is not None or kind != ContentKind.FILE else []
+    # Content HMA has no default types for (audio, other files) answers its exact-hash matches.
+    types = types_for(kind, requested) if requested is not None or DEFAULT_TYPES[kind] else []
     result = bastion.scanner.scan_extraction(
         extraction, name=media.name, source=source, size=len(media.data), record=True
     )

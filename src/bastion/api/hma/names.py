@@ -55,6 +55,7 @@ HMA_NAME: dict[str, str] = {
 DEFAULT_TYPES: dict[ContentKind, tuple[str, ...]] = {
     ContentKind.PHOTO: ("pdq",),
     ContentKind.VIDEO: ("video_md5", "vpdq"),
+    ContentKind.AUDIO: (),  # HMA has no audio signal type: like any other file (exact hashes)
     ContentKind.FILE: (),
 }
 # HMA's content type names (the `content_type` parameter, and the multipart part names).

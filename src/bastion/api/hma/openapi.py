@@ -45,6 +45,7 @@ def upload_body(fields: dict[str, str] | None = None) -> dict[str, Any]:
                 "multipart/form-data": {"schema": {"type": "object", "properties": properties}},
                 "image/*": binary,
                 "video/*": binary,
+                "audio/*": binary,
             },
         }
     }

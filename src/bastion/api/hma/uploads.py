@@ -1,8 +1,8 @@
 """Uploads as HMA clients send them: a multipart part named after the content type.
 
 HMA names the file part ``photo`` or ``video`` (its content type names) rather than ``file``;
-Bastion's ``file`` part and raw ``image/*``/``video/*`` bodies are accepted too. The body is parsed
-in memory by :mod:`bastion.api.body`'s streaming parser, under the same size cap.
+Bastion's ``file`` part and raw ``image/*``/``video/*``/``audio/*`` bodies are accepted too. The
+body is parsed in memory by :mod:`bastion.api.body`'s streaming parser, under the same size cap.
 """
 
 from __future__ import annotations
