@@ -16,7 +16,7 @@ vPDQ + variants). Two columns are measured on the very same files:
   query's or of the banked video's frames found) of the bases' plain vPDQ, 31-bit frames;
 * bastion: the plain vPDQ or any variant (``VideoHash.variant_signals``: mirror, region) of the
   copy finds its base in that same index, or in the index of the bases' dense frames (sampled
-  four times a second, as Bastion banks videos; only the query's share counts there), as
+  eight times a second, as Bastion banks videos; only the query's share counts there), as
   ``Matcher`` searches them.
 
 A copy is *recalled* when its own base is among the hits; a hit on another base is a cross
@@ -46,6 +46,7 @@ from PIL import Image
 
 from bastion.demo.media import make_photo
 from bastion.index.vpdq import VpdqIndex, VpdqMatchRule
+from bastion.index.vpdq_dense import DenseVpdqIndex
 from bastion.signals.video import hash_video
 
 WIDTH, HEIGHT = 640, 360
@@ -277,7 +278,7 @@ class Hashed:
     plain: str
     variants: dict[str, str]  # variant name -> vPDQ text
     sampled_frames: int
-    dense: str = ""  # banked videos: frames four times a second (hash_video(dense=True))
+    dense: str = ""  # banked videos: frames eight times a second (hash_video(dense=True))
 
 
 def hash_file(data: bytes) -> Hashed:
@@ -340,23 +341,28 @@ def hash_distractor(job: tuple[int, float, int]) -> Hashed:
 # ---- measures -----------------------------------------------------------------------------------
 
 
-def index_of(values: list[str], rule: VpdqMatchRule | None = None) -> VpdqIndex:
-    index = VpdqIndex(rule or VpdqMatchRule())
+def index_of(values: list[str]) -> VpdqIndex:
+    index = VpdqIndex(VpdqMatchRule())
     index.add((number, value) for number, value in enumerate(values) if value)
     return index
 
 
-# Dense banked frames count only the query's share, as in the live indexes (match/live_index.py).
-DENSE_RULE = VpdqMatchRule(bank_match_percent=1000.0)
+def dense_index_of(values: list[str]) -> DenseVpdqIndex:
+    """The banked dense frames, in the index the live indexes use for them."""
+    index = DenseVpdqIndex(VpdqMatchRule())
+    index.add((number, value) for number, value in enumerate(values) if value)
+    return index
 
 
 def hits(
-    index: VpdqIndex, query: Hashed, with_variants: bool, dense: VpdqIndex | None = None
+    index: VpdqIndex, query: Hashed, with_variants: bool, dense: DenseVpdqIndex | None = None
 ) -> set[int]:
     """Bases found by the query's plain vPDQ (reference) or by it and its variants, in the plain
     and, for Bastion, the dense index (what ``Matcher`` searches)."""
     values = [query.plain, *(query.variants.values() if with_variants else ())]
-    indexes = [index, *([dense] if with_variants and dense is not None else [])]
+    indexes: list[VpdqIndex | DenseVpdqIndex] = [index]
+    if with_variants and dense is not None:
+        indexes.append(dense)
     return {
         hit.entry_id
         for searched in indexes
@@ -401,7 +407,7 @@ def main() -> None:
         print(f"{args.distractors} distractors in {time.perf_counter() - started:.0f} s")
 
     bank = index_of([base.original.plain for base in bases])
-    dense_bank = index_of([base.original.dense for base in bases], DENSE_RULE)
+    dense_bank = dense_index_of([base.original.dense for base in bases])
     print()
     print(
         f"Recall ({args.bases} bases, {WIDTH}x{HEIGHT}, {args.seconds:g} s at {args.fps} "
@@ -432,7 +438,7 @@ def main() -> None:
         print(f"| {name} | {' | '.join(cells)} | {which} | {cross['bastion']} |")
     print()
     distractor_bank = index_of([d.plain for d in distractors])
-    distractor_dense = index_of([d.dense for d in distractors], DENSE_RULE)
+    distractor_dense = dense_index_of([d.dense for d in distractors])
     queries = [base.original for base in bases] + [
         copy for base in bases for copy in base.copies.values()
     ]

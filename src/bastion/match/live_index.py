@@ -20,7 +20,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from bastion.index.exact import ExactIndex
 from bastion.index.pdq import PdqIndex
 from bastion.index.pdq_variants import PdqVariantIndex, variant_value
 from bastion.index.vpdq import VpdqIndex, VpdqMatchRule
+from bastion.index.vpdq_dense import DenseVpdqIndex
 from bastion.signals.audio import ChromaprintSignal
 from bastion.storage.models import BankChangeRow, BankEntryRow, utcnow
 
@@ -43,11 +44,9 @@ log = logging.getLogger(__name__)
 # Banked photos' variant hashes live in an index of their own (``index/pdq_variants.py``), and
 # banked videos' dense frames in a vPDQ index that matches on the query's share only.
 VARIANTS = PdqVariantIndex.signal_type
-DENSE_VIDEOS = "vpdq_dense"
+DENSE_VIDEOS = DenseVpdqIndex.signal_type
 # Which index each banked signal type's variants go to, and which stored key holds them.
 _VARIANT_INDEXES = {"pdq": VARIANTS, "vpdq": DENSE_VIDEOS}
-
-_NEVER = 1000.0  # a percentage no match reaches
 
 # Past this many pending changes a full reload is cheaper than replaying them one by one.
 _REPLAY_LIMIT = 200_000
@@ -90,10 +89,7 @@ class LiveIndexes:
         if signal_type == VARIANTS:
             return PdqVariantIndex()
         if signal_type == DENSE_VIDEOS:
-            # A query's frames are each looked for among four times as many banked ones, so
-            # only the query's share counts: the banked share would be a quarter at best.
-            dense_rule = replace(self._vpdq_rule, bank_match_percent=_NEVER)
-            return VpdqIndex(dense_rule)
+            return DenseVpdqIndex(self._vpdq_rule)
         if signal_type == ChromaprintSignal.name:
             return AudioIndex()
         if signal_type == "vpdq":

@@ -76,7 +76,7 @@ from bastion.signals.vpdq_format import VpdqFrame, format_vpdq, parse_vpdq
 VideoSource = bytes | str | PathLike[str]
 DEFAULT_LIMITS = HashLimits()
 # Banked videos also keep frames this many times a second (the ``dense`` bank variant).
-DENSE_FRAMES_PER_SECOND = 4.0
+DENSE_FRAMES_PER_SECOND = 8.0
 DENSE = "dense"
 
 _RGB_FLAGS = Interpolation.BILINEAR | Interpolation.ACCURATE_RND
@@ -347,7 +347,7 @@ def hash_video(
     ``variants=False`` skips the mirror and region variants (``VideoHash.variants`` stays empty).
     ``dense=True`` (for banking) also keeps frames sampled :data:`DENSE_FRAMES_PER_SECOND` times
     a second, so that a copy cut at any moment - whose once-a-second samples fall between the
-    original's - still finds a banked frame within 1/8 s of each of its own; query variants are
+    original's - still finds a banked frame within 1/16 s of each of its own; query variants are
     not computed then (a banked video is matched against, not matched).
     """
     rate = limits.video_frames_per_second

@@ -192,7 +192,7 @@ class VariantFrames:
 
 def parse_video_bank_variants(data: Any) -> dict[str, str]:
     """A banked video's stored variants, strictly: ``{"dense": <vPDQ text>}`` (the frames sampled
-    four times a second, see ``hash_video(dense=True)``). Raises ``InvalidSignal``."""
+    eight times a second, see ``hash_video(dense=True)``). Raises ``InvalidSignal``."""
     if not isinstance(data, dict) or set(data) != {"dense"} or not isinstance(data["dense"], str):
         raise InvalidSignal('video variants must be {"dense": "<vPDQ frames>"}')
     return {"dense": format_vpdq(parse_vpdq(data["dense"]))}
