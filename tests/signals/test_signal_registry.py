@@ -12,7 +12,19 @@ from bastion.signals.registry import _by_name, all_signal_types, get_signal_type
 
 
 def test_the_registered_names_are_stable() -> None:
-    assert [t.name for t in all_signal_types()] == ["md5", "sha256", "pdq", "vpdq", "chromaprint"]
+    assert [t.name for t in all_signal_types()] == [
+        "md5",
+        "sha256",
+        "pdq",
+        "vpdq",
+        "chromaprint",
+        "text_sha256",
+        "text_minhash",
+        "text_shingles",
+        "url",
+        "url_prefix",
+        "domain",
+    ]
     assert all(re.fullmatch(r"[a-z][a-z0-9_]*", t.name) for t in all_signal_types())
     assert all(t.display_name for t in all_signal_types())
 
@@ -31,7 +43,10 @@ def test_lookup_by_name() -> None:
 def test_unknown_names_are_invalid_signals(name: str) -> None:
     with pytest.raises(InvalidSignal) as caught:
         get_signal_type(name)
-    assert "known types: chromaprint, md5, pdq, sha256, vpdq" in caught.value.detail
+    assert (
+        "known types: chromaprint, domain, md5, pdq, sha256, text_minhash, text_sha256, text_shingles, url, url_prefix, vpdq"
+        in caught.value.detail
+    )
 
 
 def test_a_duplicate_name_stops_start_up() -> None:

@@ -19,7 +19,7 @@ import typer
 from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
-from bastion.cli import alerts, audit, banks, db, demo, hashing, index, keys, scan, serve
+from bastion.cli import alerts, audit, banks, db, demo, hashing, index, keys, model, scan, serve
 from bastion.cli.context import apply_overrides
 from bastion.errors import BastionError
 
@@ -120,6 +120,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(index.app, name="index")
+app.add_typer(model.app, name="model")
 hashing.register(app)
 scan.register(app)
 serve.register(app)

@@ -32,11 +32,16 @@ from bastion.errors import BastionError
 from bastion.index.audio import AudioIndex
 from bastion.index.base import SignalIndex
 from bastion.index.exact import ExactIndex
+from bastion.index.minhash import MinHashIndex
 from bastion.index.pdq import PdqIndex
 from bastion.index.pdq_variants import PdqVariantIndex, variant_value
+from bastion.index.shingles import ShingleIndex
+from bastion.index.url import DomainIndex, UrlPrefixIndex
 from bastion.index.vpdq import VpdqIndex, VpdqMatchRule
 from bastion.index.vpdq_dense import DenseVpdqIndex
 from bastion.signals.audio import ChromaprintSignal
+from bastion.signals.text import TextMinHashSignal, TextShinglesSignal
+from bastion.signals.url import DomainSignal, UrlPrefixSignal
 from bastion.storage.models import BankChangeRow, BankEntryRow, utcnow
 
 log = logging.getLogger(__name__)
@@ -84,17 +89,20 @@ class LiveIndexes:
         self._updated_at = utcnow()
 
     def _new_index(self, signal_type: str) -> SignalIndex:
-        if signal_type == "pdq":
-            return PdqIndex()
-        if signal_type == VARIANTS:
-            return PdqVariantIndex()
-        if signal_type == DENSE_VIDEOS:
-            return DenseVpdqIndex(self._vpdq_rule)
-        if signal_type == ChromaprintSignal.name:
-            return AudioIndex()
-        if signal_type == "vpdq":
-            return VpdqIndex(self._vpdq_rule)
-        return ExactIndex(signal_type)
+        """The index kind each signal type needs; exact equality for every other type."""
+        factories: dict[str, Callable[[], SignalIndex]] = {
+            "pdq": PdqIndex,
+            VARIANTS: PdqVariantIndex,
+            "vpdq": lambda: VpdqIndex(self._vpdq_rule),
+            DENSE_VIDEOS: lambda: DenseVpdqIndex(self._vpdq_rule),
+            ChromaprintSignal.name: AudioIndex,
+            TextMinHashSignal.name: MinHashIndex,
+            TextShinglesSignal.name: ShingleIndex,
+            UrlPrefixSignal.name: UrlPrefixIndex,
+            DomainSignal.name: DomainIndex,
+        }
+        factory = factories.get(signal_type)
+        return factory() if factory is not None else ExactIndex(signal_type)
 
     def _index(self, signal_type: str) -> SignalIndex:
         index = self._indexes.get(signal_type)

@@ -39,6 +39,10 @@ from bastion.signals.registry import get_signal_type
 from bastion.signals.vpdq_format import parse_vpdq
 from bastion.storage.models import BankEntryRow, BankRow, utcnow
 
+# Banked signal types that cover a query signal of another type: a banked URL prefix or domain
+# covers every link under it.
+COVERING_TYPES: dict[str, tuple[str, ...]] = {"url": ("url_prefix", "domain")}
+
 
 def _one_per_entry(matches: list[Match]) -> list[Match]:
     """An entry found both plainly and through variants is one match: the plain one, else the
@@ -151,6 +155,11 @@ class Matcher:
                     )
                 else:
                     found.extend(self._direct(index, signal, self._reach(banks, signal.type)))
+                    # A link is also looked for under banked URL prefixes and domains.
+                    for covering in COVERING_TYPES.get(signal.type, ()):
+                        found.extend(
+                            self._direct(index_for(covering), signal, 0.0, as_type=covering)
+                        )
         return found
 
     def _reach(self, banks: list[BankRow], signal_type: str) -> float:
@@ -158,11 +167,14 @@ class Matcher:
         return max([self._threshold(b, signal_type) for b in banks] or [0.0])
 
     @staticmethod
-    def _direct(index: SignalIndex | None, signal: Signal, reach: float) -> list[_Candidate]:
+    def _direct(
+        index: SignalIndex | None, signal: Signal, reach: float, as_type: str | None = None
+    ) -> list[_Candidate]:
         if index is None:
             return []
+        kind = as_type or signal.type
         return [
-            _Candidate(hit.entry_id, signal.type, hit.distance, signal.frame_time, hit.detail)
+            _Candidate(hit.entry_id, kind, hit.distance, signal.frame_time, hit.detail)
             for hit in index.search(signal.value, reach)
         ]
 

@@ -11,6 +11,8 @@ from bastion.signals.audio import ChromaprintSignal
 from bastion.signals.base import SignalType
 from bastion.signals.exact import Md5Signal, Sha256Signal
 from bastion.signals.pdq import PdqSignal
+from bastion.signals.text import TextMinHashSignal, TextSha256Signal, TextShinglesSignal
+from bastion.signals.url import DomainSignal, UrlPrefixSignal, UrlSignal
 from bastion.signals.video import VpdqSignal
 
 _SIGNAL_TYPES: tuple[type[SignalType], ...] = (
@@ -19,6 +21,12 @@ _SIGNAL_TYPES: tuple[type[SignalType], ...] = (
     PdqSignal,
     VpdqSignal,
     ChromaprintSignal,
+    TextSha256Signal,
+    TextMinHashSignal,
+    TextShinglesSignal,
+    UrlSignal,
+    UrlPrefixSignal,
+    DomainSignal,
 )
 
 

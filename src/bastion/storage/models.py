@@ -237,3 +237,30 @@ class ApiKeyRow(Base):
     expires_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
     last_used_at: Mapped[datetime | None] = mapped_column()
+
+
+class ClassifierModelRow(Base):
+    """One trained version of a text classifier: per-category heads stored as JSON numbers.
+
+    Versions count up per ``name``; exactly one version per name is ``active`` (the service layer
+    switches it inside one transaction). Scoring processes poll the active id and reload only when
+    it changes, so activating a version needs no restart.
+    """
+
+    __tablename__ = "classifier_model"
+    __table_args__ = (
+        UniqueConstraint("name", "version", name="uq_classifier_model_name_version"),
+        Index("ix_classifier_model_name_active", "name", "active"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(255))
+    embedder: Mapped[str] = mapped_column(String(32))
+    labels: Mapped[list[str]] = mapped_column(default=list)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Weights, biases and thresholds of every head (``bastion.classify.heads.ModelSpec``).
+    heads: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)

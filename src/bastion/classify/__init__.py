@@ -1,0 +1,1 @@
+"""Classify: score content that no bank knows (language, designated entities, model heads)."""

@@ -1,0 +1,126 @@
+"""Scoring a text against every TVEC head, with the reasons for each score kept.
+
+Classifier scores are evidence for a human, never a decision: a flagged score carries
+``action="review"`` and nothing in this module (or downstream policy, by design) acts on a
+classifier score alone. Entity and bank matches the caller already found travel with the scores
+as ``contributions`` so a reviewer sees everything that pointed at the post in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bastion.classify.embeddings import TextEmbedder, get_embedder
+from bastion.classify.heads import FloatArray, ModelSpec
+from bastion.errors import InvalidInput
+from bastion.taxonomy import BY_CODE
+
+REVIEW = "review"
+NO_ACTION = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreContext:
+    """What other stages found in the same post, as plain data (JSON-like dicts).
+
+    A dict with a ``labels`` list is attached to the scores of those categories only; one without
+    labels is attached to every category.
+    """
+
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    bank_matches: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryScore:
+    code: str
+    display_name: str
+    score: float  # the head's probability
+    threshold: float
+    threshold_source: str  # "language:xx" (tuned for that language) or "global"
+    language: str
+    flagged: bool
+    action: str  # "review" when flagged, else "none": never an automatic action
+    model: str  # "name@version"
+    contributions: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _applies(item: dict[str, Any], code: str) -> bool:
+    labels = item.get("labels")
+    return not isinstance(labels, list) or not labels or code in labels
+
+
+class Classifier:
+    """A loaded model version: its heads and the embedder they were trained on."""
+
+    def __init__(
+        self, spec: ModelSpec, *, model_ref: str, embedder: TextEmbedder | None = None
+    ) -> None:
+        self.spec = spec
+        self.model_ref = model_ref
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> TextEmbedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(self.spec.embedder)
+        if self._embedder.name != self.spec.embedder or self._embedder.dim != self.spec.dim:
+            raise InvalidInput(
+                f"model {self.model_ref} needs the {self.spec.embedder} embedder "
+                f"({self.spec.dim} dimensions)"
+            )
+        return self._embedder
+
+    @property
+    def labels(self) -> list[str]:
+        return self.spec.labels
+
+    def probabilities(self, texts: Sequence[str]) -> FloatArray:
+        return self.spec.probabilities(self.embedder.embed(texts))
+
+    def thresholds(self, languages: Sequence[str | None]) -> FloatArray:
+        """(rows, heads) thresholds, language-specific where the head has one."""
+        return np.array(
+            [[head.threshold_for(lang)[0] for head in self.spec.heads] for lang in languages]
+        )
+
+    def flags(
+        self, texts: Sequence[str], languages: Sequence[str | None]
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        """Probabilities and flags for many texts at once (evaluation and batch scoring)."""
+        probabilities = self.probabilities(texts)
+        return probabilities, probabilities >= self.thresholds(languages)
+
+    def score(
+        self, text: str, language: str | None = None, context: ScoreContext | None = None
+    ) -> list[CategoryScore]:
+        """One score per head, highest first. Flagged scores mean "send to review", no more."""
+        probabilities = self.probabilities([text])[0]
+        context = context or ScoreContext()
+        found = [{"kind": "entity", **e} for e in context.entities] + [
+            {"kind": "bank_match", **m} for m in context.bank_matches
+        ]
+        scores: list[CategoryScore] = []
+        for head, probability in zip(self.spec.heads, probabilities, strict=True):
+            threshold, source = head.threshold_for(language)
+            flagged = bool(probability >= threshold)
+            scores.append(
+                CategoryScore(
+                    code=head.category,
+                    display_name=BY_CODE[head.category].display_name,
+                    score=round(float(probability), 6),
+                    threshold=threshold,
+                    threshold_source=source,
+                    language=language or "und",
+                    flagged=flagged,
+                    action=REVIEW if flagged else NO_ACTION,
+                    model=self.model_ref,
+                    contributions=[item for item in found if _applies(item, head.category)],
+                )
+            )
+        return sorted(scores, key=lambda s: -s.score)
