@@ -44,8 +44,8 @@ def test_unknown_names_are_invalid_signals(name: str) -> None:
     with pytest.raises(InvalidSignal) as caught:
         get_signal_type(name)
     assert (
-        "known types: chromaprint, domain, md5, pdq, sha256, text_minhash, text_sha256, text_shingles, url, url_prefix, vpdq"
-        in caught.value.detail
+        "known types: chromaprint, domain, md5, pdq, sha256, text_minhash, text_sha256, "
+        "text_shingles, url, url_prefix, vpdq" in caught.value.detail
     )
 
 
