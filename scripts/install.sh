@@ -42,6 +42,30 @@ if ! shared_libraries | grep 'libchromaprint\.so\.1' >/dev/null; then
     echo "install.sh: without libchromaprint1, audio fingerprinting will be unavailable" >&2
 fi
 
+# OCR of text in images runs the Tesseract program with one language pack per language Bastion
+# reads by default (without it, Bastion runs and reports OCR as unavailable). The tests also draw
+# text in those scripts, so they need fonts and FriBiDi (Pillow's Arabic layout); for them all of
+# it is required.
+ocr_packages="tesseract-ocr tesseract-ocr-ara tesseract-ocr-eng tesseract-ocr-fra tesseract-ocr-deu
+  tesseract-ocr-rus tesseract-ocr-urd tesseract-ocr-hin tesseract-ocr-ind"
+ocr_ready() {
+  local langs
+  langs=$(tesseract --list-langs 2>/dev/null) || return 1
+  for lang in ara eng fra deu rus urd hin ind; do
+    grep -qx "$lang" <<<"$langs" || return 1
+  done
+}
+if [ "$extra" = test ] || [ "$extra" = bench ]; then
+  if ! ocr_ready || [ ! -e /usr/share/fonts/truetype/noto/NotoNaskhArabic-Bold.ttf ]; then
+    # shellcheck disable=SC2086 # the list is split into package names on purpose
+    apt_install $ocr_packages fonts-dejavu-core fonts-noto-core libfribidi0
+  fi
+elif ! ocr_ready; then
+  # shellcheck disable=SC2086
+  apt_install $ocr_packages ||
+    echo "install.sh: without tesseract-ocr, text in images will not be read (OCR unavailable)" >&2
+fi
+
 case "$extra" in
   "") spec="." ;;
   test) spec=".[test]" ;;
