@@ -51,6 +51,16 @@ class Settings(BaseSettings):
         description="Also match edited copies (crops, bars, mirroring, screenshots, rotations) "
         "through hash variants; see docs/robust-matching.md.",
     )
+    text_classifier: bool = Field(
+        True,
+        description="Score text against the TVEC categories with the active classifier model "
+        "(scores route to review, never to automatic action).",
+    )
+    ocr_images: bool = Field(
+        False,
+        description="Read text in scanned photos with Tesseract (about 1 s a photo); a scan "
+        "can also ask for it.",
+    )
     vpdq_frame_threshold: int = Field(
         31, ge=0, le=256, description="Default per-frame PDQ distance for video matching."
     )

@@ -51,7 +51,6 @@ def _ts() -> bytes:
         (b"\x00\x00\x00\x20ftypF4A \x00\x00\x02\x00", AUDIO, "m4a"),
         (b"\x00\x00\x00\x20ftypM4P \x00\x00\x02\x00", FILE, "m4p"),  # DRM-protected
         (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00", FILE, "heif"),
-        (b"%PDF-1.7\n", FILE, None),
         (b"RIFF\x24\x00\x00\x00WAVEfmt ", AUDIO, "wav"),
         (b"RF64\xff\xff\xff\xffWAVEds64", AUDIO, "wav"),
         (b"RIFF\x24\x00\x00\x00XYZ fmt ", FILE, None),
@@ -71,6 +70,15 @@ def test_signatures(head: bytes, kind: ContentKind, fmt: str | None) -> None:
     sniffed = sniff_format(head + PAD)
     assert (sniffed.kind, sniffed.format) == (kind, fmt)
     assert detect_kind(head + PAD) == sniffed
+
+
+def test_documents_are_text_not_media() -> None:
+    """No media signature: ``sniff_format`` says file, ``detect_kind`` reads it as text."""
+    head = b"%PDF-1.7\n" + PAD
+    assert sniff_format(head).kind == FILE
+    assert (detect_kind(head).kind, detect_kind(head).format) == (ContentKind.TEXT, "pdf")
+    plain = "Join the brothers now.\n".encode()
+    assert detect_kind(plain, filename="post.txt").kind == ContentKind.TEXT
 
 
 def test_mpeg_transport_stream_needs_repeated_sync_bytes() -> None:

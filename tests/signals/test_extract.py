@@ -16,7 +16,8 @@ from bastion.signals.extract import Extraction, extract_signals, extract_signals
 PHOTO = make_photo(41, size=(320, 240))
 PNG = make_photo(42, size=(320, 240), fmt="PNG")
 SMALL_VIDEO = make_video(43, seconds=1.0, fps=10, size=(96, 64))
-FILE = b"%PDF-1.7 not a picture\n" + bytes(range(256))
+FILE = b"\x00BIN not a picture nor a document\n" + bytes(range(256))
+BROKEN_PDF = b"%PDF-1.7 not a picture\n" + bytes(range(256))
 
 
 def _types(extraction: Extraction) -> list[str]:
@@ -40,9 +41,16 @@ def test_a_video_gives_md5_sha256_and_vpdq(small_video: bytes) -> None:
 
 
 def test_any_other_file_gives_exact_hashes_only() -> None:
-    extraction = extract_signals(FILE, filename="report.pdf", declared_type="application/pdf")
+    extraction = extract_signals(FILE, filename="report.bin")
     assert _types(extraction) == ["md5", "sha256"]
     assert extraction.media.kind == ContentKind.FILE
+
+
+def test_an_unreadable_document_keeps_its_exact_hashes_and_says_why() -> None:
+    extraction = extract_signals(BROKEN_PDF, filename="report.pdf")
+    assert _types(extraction) == ["md5", "sha256"]
+    assert extraction.media.kind == ContentKind.TEXT
+    assert extraction.media.extra["text_error"] == "media_corrupt"
 
 
 def test_the_bytes_decide_over_a_wrong_name() -> None:
@@ -85,7 +93,7 @@ def test_a_file_on_disk_hashes_like_its_bytes(
     data, name = {
         "photo": (PHOTO, "a.jpg"),
         "video": (small_video, "a.mp4"),
-        "file": (FILE, "a.pdf"),
+        "file": (FILE, "a.bin"),
     }[kind]
     path = tmp_path / name
     path.write_bytes(data)

@@ -125,10 +125,20 @@ class ScanResponse(BaseModel):
     media: MediaOut | None
     matched: bool = Field(description="True when any positive match is not suppressed.")
     actionable: bool = Field(description="True when a match may lead to automatic action.")
+    review: bool = Field(
+        description="True when a person should look: the text classifier flagged a TVEC "
+        "category, or a match is review-only. Never a reason for automatic action."
+    )
     signals: list[SignalOut]
     matches: list[MatchOut]
     reasons: list[str]
     notes: list[str]
+    text: dict[str, Any] | None = Field(
+        None,
+        description="The text stage, for posts, documents, captions and OCR: language, "
+        "designated entities named (with offsets), links, and one explained score per TVEC "
+        "category (see docs/text-detection.md).",
+    )
     error: ErrorDetail | None = None
 
 

@@ -4,6 +4,17 @@ Classifier scores are evidence for a human, never a decision: a flagged score ca
 ``action="review"`` and nothing in this module (or downstream policy, by design) acts on a
 classifier score alone. Entity and bank matches the caller already found travel with the scores
 as ``contributions`` so a reviewer sees everything that pointed at the post in one place.
+
+**Evidence.** Other stages' findings raise the score of the categories they point at (noisy-OR:
+``score = 1 - (1 - model) * prod(1 - weight)``), with the weights of :data:`EVIDENCE_WEIGHTS`: a
+text or link bank match labelled with the category counts most, a designated media outlet,
+publication or signature slogan named in the text (whose entry hints the category) counts, an
+organisation's name a little. Naming a group is also what news, research and counter-speech do,
+so when the exception head (``tvec01``: educational, journalistic, research) fires, names add
+nothing; bank matches still do. ``model_score`` keeps the head's own probability.
+
+``tvec01`` is reported like the others but is not a harm: ``flagged`` on it means "looks like
+news or research", and it never sets review on its own (``harmful``).
 """
 
 from __future__ import annotations
@@ -22,6 +33,15 @@ from bastion.taxonomy import BY_CODE
 
 REVIEW = "review"
 NO_ACTION = "none"
+EXCEPTION_CODE = "tvec01"
+# What another stage's finding adds to the categories it points at (see the module docstring).
+EVIDENCE_WEIGHTS: dict[str, float] = {
+    "bank_match": 0.9,
+    "media_outlet": 0.5,
+    "publication": 0.5,
+    "slogan": 0.5,
+    "organisation": 0.2,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +68,21 @@ class CategoryScore:
     action: str  # "review" when flagged, else "none": never an automatic action
     model: str  # "name@version"
     contributions: list[dict[str, Any]] = field(default_factory=list)
+    model_score: float | None = None  # the head's own probability, before evidence
+
+    @property
+    def harmful(self) -> bool:
+        """A flagged harm category (not the news/research exception)."""
+        return self.flagged and self.code != EXCEPTION_CODE
+
+
+def _weight(item: dict[str, Any], exception: bool) -> float:
+    """How much a finding raises a category's score; names add nothing to news or research."""
+    if item.get("kind") == "bank_match":
+        return EVIDENCE_WEIGHTS["bank_match"]
+    if exception:
+        return 0.0
+    return EVIDENCE_WEIGHTS.get(str(item.get("entity_kind", "")), 0.0)
 
 
 def _applies(item: dict[str, Any], code: str) -> bool:
@@ -105,22 +140,36 @@ class Classifier:
         found = [{"kind": "entity", **e} for e in context.entities] + [
             {"kind": "bank_match", **m} for m in context.bank_matches
         ]
+        exception = any(
+            head.category == EXCEPTION_CODE and p >= head.threshold_for(language)[0]
+            for head, p in zip(self.spec.heads, probabilities, strict=True)
+        )
         scores: list[CategoryScore] = []
         for head, probability in zip(self.spec.heads, probabilities, strict=True):
             threshold, source = head.threshold_for(language)
-            flagged = bool(probability >= threshold)
+            applied = [
+                {**item, "weight": _weight(item, exception)}
+                for item in found
+                if _applies(item, head.category)
+            ]
+            score = float(probability)
+            if head.category != EXCEPTION_CODE:
+                for item in applied:
+                    score = 1.0 - (1.0 - score) * (1.0 - item["weight"])
+            flagged = bool(score >= threshold)
             scores.append(
                 CategoryScore(
                     code=head.category,
                     display_name=BY_CODE[head.category].display_name,
-                    score=round(float(probability), 6),
+                    score=round(score, 6),
                     threshold=threshold,
                     threshold_source=source,
                     language=language or "und",
                     flagged=flagged,
-                    action=REVIEW if flagged else NO_ACTION,
+                    action=REVIEW if flagged and head.category != EXCEPTION_CODE else NO_ACTION,
                     model=self.model_ref,
-                    contributions=[item for item in found if _applies(item, head.category)],
+                    contributions=applied,
+                    model_score=round(float(probability), 6),
                 )
             )
         return sorted(scores, key=lambda s: -s.score)

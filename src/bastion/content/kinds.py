@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from bastion.content.documents import sniff_document
 from bastion.errors import CorruptMedia, EmptyMedia, UnsupportedMedia
 from bastion.signals.base import ContentKind
 
@@ -337,6 +338,10 @@ def detect_kind(
         return sniffed
     hint = hinted_kind(filename, declared_type)
     if hint is None:
+        # Not media: a document or plain text is read as text; anything else is a file.
+        document = sniff_document(data, filename, declared_type)
+        if document is not None:
+            return Sniffed(ContentKind.TEXT, document)
         return sniffed
     if hint == ContentKind.AUDIO and sniffed.format is None:
         frames = _frames(data[:SNIFF_BYTES], 1)

@@ -8,21 +8,24 @@ which entry matched at what distance, so a decision can be explained later.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import update
 
 from bastion.audit import AuditLog
+from bastion.classify.analysis import TextAnalysis, TextAnalyzer
 from bastion.errors import BastionError, InvalidInput
 from bastion.match.cache import MatcherCache
 from bastion.match.flood import FloodControl
 from bastion.match.records import Match, MatchOutcome
 from bastion.settings import Settings
 from bastion.signals.base import HashLimits, MediaInfo, Signal
-from bastion.signals.extract import Extraction, extract_signals
+from bastion.signals.extract import Extraction, extract_signals, text_extraction
+from bastion.signals.ocr import ocr_image
 from bastion.signals.pdq_family import PhotoProbe
 from bastion.signals.registry import get_signal_type
+from bastion.signals.text_body import TextBody
 from bastion.storage.db import Database
 from bastion.storage.models import BankEntryRow, ContentRow, MatchRow, SignalRow, utcnow
 
@@ -38,6 +41,14 @@ class ScanResult:
     matches: list[Match] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     error: BastionError | None = None
+    text: TextAnalysis | None = None  # language, entities, links, classifier scores
+
+    @property
+    def review(self) -> bool:
+        """Whether a person should look: the classifier flagged the text, or a match is
+        review-only. Never a reason for automatic action on its own."""
+        flagged = self.text is not None and self.text.review
+        return flagged or any(m.review_only and not m.suppressed for m in self.matches)
 
     @property
     def matched(self) -> bool:
@@ -56,10 +67,12 @@ class ScanResult:
             "media": _media_dict(self.media) if self.media else None,
             "matched": self.matched,
             "actionable": self.actionable,
+            "review": self.review,
             "signals": [_signal_dict(s) for s in self.signals],
             "matches": [m.to_dict() for m in self.matches],
             "reasons": [m.reason for m in self.matches],
             "notes": self.notes,
+            "text": self.text.to_dict() if self.text else None,
             "error": self.error.to_dict()["error"] if self.error else None,
         }
 
@@ -74,6 +87,25 @@ def _signal_dict(signal: Signal) -> dict[str, Any]:
     return {
         key: value for key, value in asdict(signal).items() if value is not None and value != ""
     }
+
+
+def _text_summary(text: TextAnalysis | None) -> dict[str, Any] | None:
+    """What the content record keeps of the text stage: enough to explain a review later."""
+    if text is None:
+        return None
+    return {
+        "language": text.language.code,
+        "entities": sorted({hit.entity_id for hit in text.entities}),
+        "flagged": [s.code for s in text.scores if s.harmful],
+        "model": text.scores[0].model if text.scores else None,
+        "characters": text.characters,
+    }
+
+
+# A post's text and a caption are capped: past this they are spam or a document, which has its
+# own limits.
+MAX_POST_CHARS = 200_000
+MAX_CAPTION_CHARS = 20_000
 
 
 def limits_from(settings: Settings) -> HashLimits:
@@ -105,6 +137,8 @@ class Scanner:
         self.cache = MatcherCache(db, settings)
         self._flood = FloodControl(settings, audit)
         self.limits = limits_from(settings)
+        self.text = TextAnalyzer(audit, classifier_enabled=settings.text_classifier)
+        self._ocr_images = settings.ocr_images
 
     def scan_bytes(
         self,
@@ -114,12 +148,54 @@ class Scanner:
         declared_type: str | None = None,
         source: str = "upload",
         external_id: str | None = None,
+        caption: str | None = None,
+        ocr: bool | None = None,
     ) -> ScanResult:
+        """Hash, match and record ``data``. ``caption``: text posted with it, analysed with it.
+        ``ocr``: read text in a photo (default ``BASTION_OCR_IMAGES``)."""
         extraction = extract_signals(
             data, filename=name, declared_type=declared_type, limits=self.limits
         )
+        extraction = self._add_text(extraction, data, caption, ocr)
         return self.scan_extraction(
             extraction, name=name, source=source, external_id=external_id, size=len(data)
+        )
+
+    def _add_text(
+        self, extraction: Extraction, data: bytes, caption: str | None, ocr: bool | None
+    ) -> Extraction:
+        body = extraction.text or TextBody("", [])
+        if (self._ocr_images if ocr is None else ocr) and extraction.media.kind == "photo":
+            try:
+                read = ocr_image(data)
+            except BastionError as exc:  # OCR is extra evidence: its failure is a note
+                body.notes.append(f"OCR not done: {exc.code}: {exc.detail}")
+            else:
+                body = body.with_part(read.text, "ocr")
+        if caption:
+            body = body.with_part(caption[:MAX_CAPTION_CHARS], "caption")
+        if body is extraction.text or not body.text:
+            return extraction if not body.notes else replace(extraction, text=body)
+        return extraction.with_text(body)
+
+    def scan_text(
+        self,
+        text: str,
+        *,
+        name: str | None = None,
+        source: str = "text",
+        external_id: str | None = None,
+        record: bool = True,
+    ) -> ScanResult:
+        """A post given as text: its text and link signals matched, then the text stage."""
+        extraction = text_extraction(text[:MAX_POST_CHARS])
+        return self.scan_extraction(
+            extraction,
+            name=name,
+            source=source,
+            external_id=external_id,
+            size=len(text.encode("utf-8", errors="replace")),
+            record=record,
         )
 
     def scan_extraction(
@@ -141,6 +217,7 @@ class Scanner:
             record=record,
             probe=extraction.probe,
             variants=extraction.variants,
+            extraction=extraction,
         )
         return result
 
@@ -169,6 +246,7 @@ class Scanner:
         record: bool,
         probe: PhotoProbe | None = None,
         variants: Sequence[Signal] = (),
+        extraction: Extraction | None = None,
     ) -> None:
         sha256 = next((s.value for s in result.signals if s.type == "sha256"), None)
         with self._db.session() as session:
@@ -182,6 +260,10 @@ class Scanner:
                 variants=variants,
             )
             result.matches, result.notes = outcome.matches, outcome.notes
+            if extraction is not None and extraction.text is not None:
+                result.text = self.text.analyze(
+                    session, extraction.text, extraction.urls, result.matches
+                )
             if not record:
                 return
             content = ContentRow(
@@ -194,6 +276,7 @@ class Scanner:
                 meta={
                     "media": _media_dict(result.media) if result.media else None,
                     "notes": result.notes,
+                    "text": _text_summary(result.text),
                 },
             )
             session.add(content)

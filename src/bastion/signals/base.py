@@ -26,6 +26,7 @@ class ContentKind(StrEnum):
     PHOTO = "photo"
     VIDEO = "video"
     AUDIO = "audio"  # audio only (a song, a speech): its Chromaprint fingerprint
+    TEXT = "text"  # a post, or a document read as text: plain text, HTML, PDF, DOCX
     FILE = "file"  # anything else: only exact hashes apply
 
 

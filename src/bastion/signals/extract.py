@@ -22,10 +22,12 @@ Every failure is a ``BastionError`` with a stable code (``media_empty``, ``media
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from os import PathLike
 from pathlib import Path
 
+from bastion.content.documents import DEFAULT_LIMITS as DEFAULT_TEXT_LIMITS
+from bastion.content.documents import extract_text
 from bastion.content.kinds import SNIFF_BYTES, detect_kind
 from bastion.errors import BastionError, CorruptMedia, EmptyMedia, VideoNoStream
 from bastion.signals.audio import AudioSource, audio_fingerprint
@@ -35,6 +37,8 @@ from bastion.signals.chromaprint_lib import chromaprint_available
 from bastion.signals.exact import Md5Signal, Sha256Signal
 from bastion.signals.pdq import hash_photo_family
 from bastion.signals.pdq_family import PhotoProbe
+from bastion.signals.text_body import TextBody, body_signals
+from bastion.signals.url_canonical import FoundUrl
 from bastion.signals.video import DEFAULT_LIMITS, hash_video
 
 _CHUNK = 1 << 20
@@ -55,6 +59,20 @@ class Extraction:
     variants: list[Signal] = field(default_factory=list)
     # Banking a video (``for_bank``): its dense frames, stored with its vPDQ entry.
     video_bank_variants: dict[str, str] | None = None
+    # Text to analyse (a post, a document's text, a caption, OCR) and the links found in it.
+    text: TextBody | None = None
+    urls: list[FoundUrl] = field(default_factory=list)
+
+    def with_text(self, body: TextBody) -> Extraction:
+        """This extraction with ``body``'s text signals added (a caption, OCR of a photo)."""
+        found = body_signals(body)
+        return replace(
+            self,
+            signals=[*self.signals, *found.recorded],
+            variants=[*self.variants, *found.match_only],
+            text=body,
+            urls=found.urls,
+        )
 
 
 def _audio_signals(source: AudioSource, limits: HashLimits, media: MediaInfo) -> list[Signal]:
@@ -134,10 +152,57 @@ def extract_signals(
         return _video_extraction(data, signals, limits, for_bank, sniffed.format)
     if sniffed.kind == ContentKind.AUDIO:
         return _audio_extraction(data, signals, limits, sniffed.format)
+    if sniffed.kind == ContentKind.TEXT and sniffed.format is not None:
+        return _text_extraction(data, sniffed.format, signals, declared_type)
     media = MediaInfo(kind=ContentKind.FILE)
     if sniffed.format:
         media.extra["format"] = sniffed.format
     return Extraction(media, signals)
+
+
+def _text_extraction(
+    data: bytes, fmt: str, exact: list[Signal], declared_type: str | None
+) -> Extraction:
+    """A document's or post's text, its text and link signals (see ``signals/text_body.py``).
+
+    A document that cannot be read (encrypted, damaged, a bomb) still gets its exact hashes, so a
+    banked copy of the very file matches; why its text is missing is in ``text_error``.
+    """
+    media = MediaInfo(kind=ContentKind.TEXT)
+    media.extra["format"] = fmt
+    try:
+        extracted = extract_text(data, fmt, charset=_charset(declared_type))
+    except BastionError as exc:
+        media.extra["text_error"] = exc.code
+        return Extraction(media, exact, text=TextBody("", [fmt], notes=[exc.detail]))
+    media.extra["characters"] = len(extracted.text)
+    if extracted.truncated:
+        media.extra["truncated"] = 1
+    pages = sum(1 for part in extracted.parts if part.where.startswith("page "))
+    if pages:
+        media.extra["pages"] = pages
+    body = TextBody(
+        extracted.text, [fmt], list(extracted.links), extracted.truncated, list(extracted.notes)
+    )
+    return Extraction(media, exact).with_text(body)
+
+
+def text_extraction(text: str, *, source: str = "post") -> Extraction:
+    """A post given as text (not a file): exact hashes of its UTF-8 bytes plus its text signals."""
+    encoded = text.encode("utf-8", errors="replace")
+    media = MediaInfo(kind=ContentKind.TEXT)
+    media.extra["format"] = source
+    media.extra["characters"] = len(text)
+    return Extraction(media, _exact(encoded)).with_text(TextBody(text, [source]))
+
+
+def _charset(declared_type: str | None) -> str | None:
+    """The ``charset=`` of a declared content type, if any."""
+    for parameter in (declared_type or "").split(";")[1:]:
+        key, _, value = parameter.strip().partition("=")
+        if key.lower() == "charset" and value:
+            return value.strip('"').strip()
+    return None
 
 
 def _exact_from_file(path: Path) -> list[Signal]:
@@ -173,6 +238,9 @@ def extract_signals_from_path(
         return _video_extraction(path, signals, limits, for_bank, sniffed.format)
     if sniffed.kind == ContentKind.AUDIO:
         return _audio_extraction(path, signals, limits, sniffed.format)
+    if path.stat().st_size <= DEFAULT_TEXT_LIMITS.max_input_bytes:
+        # A document is read whole: a DOCX is only told from other ZIPs by its end.
+        return extract_signals(path.read_bytes(), filename=path.name, limits=limits)
     media = MediaInfo(kind=ContentKind.FILE)
     if sniffed.format:
         media.extra["format"] = sniffed.format
