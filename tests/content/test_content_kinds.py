@@ -77,7 +77,7 @@ def test_documents_are_text_not_media() -> None:
     head = b"%PDF-1.7\n" + PAD
     assert sniff_format(head).kind == FILE
     assert (detect_kind(head).kind, detect_kind(head).format) == (ContentKind.TEXT, "pdf")
-    plain = "Join the brothers now.\n".encode()
+    plain = b"Join the brothers now.\n"
     assert detect_kind(plain, filename="post.txt").kind == ContentKind.TEXT
 
 
