@@ -36,6 +36,7 @@ from bastion.signals.text import (
     TextMinHashSignal,
     parse_minhash,
 )
+from bastion.signals.text_normalize import mix64
 
 _MIN_PENDING_BEFORE_REBUILD = 512
 _REBUILD_SHARE = 8  # rebuild when entries outside the band table exceed 1/8 of those in it
@@ -63,15 +64,6 @@ def band_rows(bands: int) -> npt.NDArray[np.intp]:
         layout[band, :size] = np.arange(start, start + size)
         start += size
     return layout
-
-
-def _mix64(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
-    x = values ^ (values >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    mixed: npt.NDArray[np.uint64] = x ^ (x >> np.uint64(31))
-    return mixed
 
 
 class MinHashIndex(SignalIndex):
@@ -158,7 +150,7 @@ class MinHashIndex(SignalIndex):
         for column in range(self._layout.shape[1]):
             # Position -1 (padding) reads the zero column, adding nothing.
             part = padded[:, self._layout[:, column]].astype(np.uint64)
-            total = _mix64(total ^ part)
+            total = mix64(total ^ part)
         return total
 
     # --- search ----------------------------------------------------------------------------------

@@ -15,37 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bastion.index.base import Hit, SignalIndex
+from bastion.index.base import Hit
+from bastion.index.exact import ExactIndex
 
 __all__ = ["DomainIndex", "UrlPrefixIndex", "domain_keys", "prefix_keys"]
 
 
-class _KeyedIndex(SignalIndex):
-    """Entries grouped by their value; subclasses say which values cover a query."""
+class _KeyedIndex(ExactIndex):
+    """Entries grouped by their value, as in the exact index; subclasses say which values cover
+    a query (its prefixes, its parent domains) instead of equality."""
+
+    signal_type: str
 
     def __init__(self) -> None:
-        self._value_of: dict[int, str] = {}
-        # Insertion-ordered sets (dict keys); hits are sorted by id within a key.
-        self._by_value: dict[str, dict[int, None]] = {}
-
-    def add(self, entries: Iterable[tuple[int, str]]) -> None:
-        for entry_id, value in entries:
-            self._forget(entry_id)
-            self._value_of[entry_id] = value
-            self._by_value.setdefault(value, {})[entry_id] = None
-
-    def remove(self, entry_ids: Iterable[int]) -> None:
-        for entry_id in entry_ids:
-            self._forget(entry_id)
-
-    def _forget(self, entry_id: int) -> None:
-        value = self._value_of.pop(entry_id, None)
-        if value is None:
-            return
-        holders = self._by_value[value]
-        del holders[entry_id]
-        if not holders:
-            del self._by_value[value]
+        super().__init__(self.signal_type)
 
     def _hits(self, keys: Iterable[tuple[str, dict[str, object]]]) -> list[Hit]:
         hits: list[Hit] = []
@@ -54,10 +37,6 @@ class _KeyedIndex(SignalIndex):
             if holders:
                 hits.extend(Hit(entry_id, 0.0, dict(detail)) for entry_id in sorted(holders))
         return hits
-
-    def __len__(self) -> int:
-        return len(self._value_of)
-
 
 class UrlPrefixIndex(_KeyedIndex):
     """Banked ``url_prefix`` values; a search returns every prefix covering the query URL."""

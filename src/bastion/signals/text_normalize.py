@@ -268,7 +268,7 @@ def _position_multipliers(size: int) -> npt.NDArray[np.uint64]:
     return np.array([((2 * j + 1) * _GOLDEN) & _MASK64 for j in range(size)], dtype=np.uint64)
 
 
-def _mix64(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+def mix64(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     """The SplitMix64 finaliser: spreads every input bit over every output bit."""
     x = values ^ (values >> np.uint64(30))
     x = x * np.uint64(0xBF58476D1CE4E5B9)
@@ -291,7 +291,7 @@ def shingle_array(tokens: Sequence[str], size: int = SHINGLE_SIZE) -> npt.NDArra
     total = np.zeros(count, dtype=np.uint64)
     for j in range(width):
         total += hashes[j : j + count] * multipliers[j]  # wraps mod 2**64, as intended
-    return _mix64(total)
+    return mix64(total)
 
 
 def shingles(tokens: Sequence[str], size: int = SHINGLE_SIZE) -> list[int]:
