@@ -38,6 +38,7 @@ class _KeyedIndex(ExactIndex):
                 hits.extend(Hit(entry_id, 0.0, dict(detail)) for entry_id in sorted(holders))
         return hits
 
+
 class UrlPrefixIndex(_KeyedIndex):
     """Banked ``url_prefix`` values; a search returns every prefix covering the query URL."""
 
