@@ -99,4 +99,4 @@ def test_hma_treats_audio_as_another_file(api: ApiServer) -> None:
 
 def test_signal_types_list_audio_for_the_exact_hashes(client: httpx.Client) -> None:
     types = {t["name"]: t for t in client.get("/v1/signal-types").json()["signal_types"]}
-    assert types["md5"]["applies_to"] == ["audio", "file", "photo", "video"]
+    assert types["md5"]["applies_to"] == ["audio", "file", "photo", "text", "video"]

@@ -1,9 +1,11 @@
 """The three ways content reaches /v1/scan, /v1/hash and the media-to-bank route.
 
-* ``multipart/form-data`` with a ``file`` part (and text fields such as ``external_id``);
+* ``multipart/form-data`` with a ``file`` part (and text fields such as ``external_id``; for
+  scans also ``caption``, the text posted with the media, and ``ocr``);
 * a raw body typed ``image/*``, ``video/*``, ``audio/*`` or ``application/octet-stream``
   (``?name=`` names it);
-* ``application/json``: ``{"url": ...}`` to fetch, or ``{"signals": [...]}`` already computed.
+* ``application/json``: ``{"url": ...}`` to fetch, ``{"signals": [...]}`` already computed, or
+  ``{"text": ...}``, a post given as text.
 
 Parsing happens here; everything after (fetching, hashing, matching) is the library's work.
 """
@@ -19,7 +21,9 @@ from starlette.requests import Request
 from bastion.api.body import read_body, read_form
 from bastion.api.errors import InvalidJson, InvalidMultipart, validation_failed
 from bastion.api.schemas import ScanJsonRequest
+from bastion.classify.analysis import normalize_language_hint
 from bastion.errors import UnsupportedMedia
+from bastion.match.scanner import check_caption, check_post_text
 
 RAW_MEDIA_TYPES = ("image/", "video/", "audio/", "application/octet-stream")
 MEDIA_ACCEPTED = "multipart/form-data, image/*, video/*, audio/*, application/octet-stream"
@@ -33,6 +37,8 @@ class MediaInput:
     declared_type: str | None
     external_id: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    caption: str | None = None  # text posted with the media, analysed with it
+    ocr: bool | None = None  # read text in a photo; None follows BASTION_OCR_IMAGES
 
 
 @dataclass
@@ -47,7 +53,20 @@ class SignalsInput:
     external_id: str | None
 
 
-ScanInput = MediaInput | UrlInput | SignalsInput
+@dataclass
+class TextInput:
+    """A post given as text (not a file)."""
+
+    text: str
+    external_id: str | None
+    language: str | None = None  # the client's hint, already normalised
+
+
+ScanInput = MediaInput | UrlInput | SignalsInput | TextInput
+# Form fields a scan accepts besides the file.
+SCAN_FORM_FIELDS = frozenset({"external_id", "caption", "ocr"})
+_TRUE = frozenset({"true", "1", "yes", "on"})
+_FALSE = frozenset({"false", "0", "no", "off"})
 
 
 def media_type(request: Request) -> str:
@@ -79,6 +98,20 @@ def _check_external_id(value: str | None) -> str | None:
     return value or None
 
 
+def parse_ocr(value: str | None) -> bool | None:
+    """The ``ocr`` form field: true/false (1/0, yes/no, on/off), or None when not given."""
+    if value is None or not value.strip():
+        return None
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise validation_failed(
+        [{"loc": ["ocr"], "msg": "expected true or false", "type": "bool_parsing"}]
+    )
+
+
 async def read_media(
     request: Request,
     limit: int,
@@ -99,6 +132,8 @@ async def read_media(
             declared_type=form.file.content_type,
             external_id=_check_external_id(form.fields.get("external_id") or external_id),
             fields=form.fields,
+            caption=check_caption(form.fields.get("caption")),
+            ocr=parse_ocr(form.fields.get("ocr")),
         )
     if kind.startswith(RAW_MEDIA_TYPES):
         return MediaInput(
@@ -116,7 +151,7 @@ async def read_media(
 async def read_scan_input(
     request: Request, limit: int, *, name: str | None, external_id: str | None
 ) -> ScanInput:
-    """Media, a URL or supplied signals, by the body's Content-Type."""
+    """Media, a URL, supplied signals or a post's text, by the body's Content-Type."""
     kind = media_type(request)
     if kind == "application/json" or kind.endswith("+json"):
         body = await read_body(request, limit)
@@ -126,10 +161,18 @@ async def read_scan_input(
         ext = parsed.external_id or external_id
         if parsed.url is not None:
             return UrlInput(url=parsed.url, external_id=_check_external_id(ext))
+        if parsed.text is not None:
+            return TextInput(
+                text=check_post_text(parsed.text),
+                external_id=_check_external_id(ext),
+                language=normalize_language_hint(parsed.language),
+            )
         signals = [(item.type, item.value) for item in parsed.signals or []]
         return SignalsInput(signals=signals, external_id=_check_external_id(ext))
     try:
-        return await read_media(request, limit, name=name, external_id=external_id)
+        return await read_media(
+            request, limit, name=name, external_id=external_id, form_fields=SCAN_FORM_FIELDS
+        )
     except UnsupportedMedia as exc:
         raise UnsupportedMedia(
             f"{exc.detail}, or application/json", accepted=f"{MEDIA_ACCEPTED}, application/json"

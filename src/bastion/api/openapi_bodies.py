@@ -16,7 +16,7 @@ def _form(fields: dict[str, str]) -> dict[str, Any]:
         "file": {
             "type": "string",
             "format": "binary",
-            "description": "The photo, video, audio or other file.",
+            "description": "A photo, video, audio file, document (text, HTML, PDF, DOCX)...",
         }
     }
     properties.update(

@@ -118,6 +118,115 @@ class MatchOut(BaseModel):
     reason: str = Field(description="The match explained in one sentence.")
 
 
+class LanguageOut(BaseModel):
+    code: str = Field(
+        description="ISO 639-1 code (three letters where there is none); 'id' also for Malay; "
+        "'und' when undetermined (too short, mixed, unsure)."
+    )
+    confidence: float = Field(description="The model's probability for the code (0 for a hint).")
+    script: str = Field(description="Latin, Arabic, Cyrillic, Devanagari, other or none.")
+    romanised: bool = Field(
+        description="Latin letters used for a language normally written in another script."
+    )
+    hint: str | None = Field(
+        description="The client's language hint, used only when detection was 'und'."
+    )
+
+
+class DesignationOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    list_: str = Field(alias="list", description="UN, EU, UK, US-FTO or US-SDGT.")
+    reference: str | None = None
+    date: str | None = None
+
+
+class EntityOut(BaseModel):
+    """A designated organisation, outlet, publication or slogan named in the text: a signal
+    with offsets, not a verdict (news and research name groups too)."""
+
+    entity_id: str
+    kind: str = Field(description="organisation, media_outlet, publication or slogan.")
+    name: str
+    parent: str | None = Field(description="The organisation an outlet or slogan belongs to.")
+    matched_alias: str = Field(description="The alias as written in the entity list.")
+    start: int = Field(description="Offset into the analysed text: text[start:end] matched.")
+    end: int
+    designations: list[DesignationOut]
+    designations_inherited: bool = Field(
+        description="The designations are the parent organisation's (the entry has none)."
+    )
+    tvec: list[str] = Field(description="TVEC categories the entry hints at.")
+
+
+class UrlOut(BaseModel):
+    raw: str = Field(description="The link as written (text[start:end]).")
+    start: int = Field(description="Offset into the text; -1 for a link beside it (an href).")
+    end: int
+    canonical: str | None = Field(description="Canonical form, as banks hold it; null if unusable.")
+    host: str | None
+    registrable_domain: str | None
+    flags: list[str] = Field(
+        description="credentials, shortener, ip_host, homoglyph, idn, obfuscated, invalid."
+    )
+
+
+class ContributionOut(BaseModel):
+    """A finding of another stage that raised the score (noisy-OR with ``weight``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str = Field(description="entity or bank_match.")
+    weight: float = Field(description="How much it raised the score; 0 when it did not count.")
+    labels: list[str] = Field(default_factory=list)
+    entity_id: str | None = None
+    name: str | None = None
+    entity_kind: str | None = None
+    bank: str | None = None
+    entry_id: int | None = None
+    signal_type: str | None = None
+
+
+class CategoryScoreOut(BaseModel):
+    code: str = Field(description="TVEC category (tvec01 is the news/research exception).")
+    display_name: str
+    score: float = Field(description="Probability after evidence from entities and bank matches.")
+    threshold: float
+    threshold_source: str = Field(description="'language:xx' or 'global'.")
+    language: str
+    flagged: bool = Field(description="score >= threshold.")
+    action: str = Field(description="'review' when a harm category is flagged, else 'none'.")
+    model: str = Field(description="The model version, name@version.")
+    contributions: list[ContributionOut]
+    model_score: float | None = Field(
+        description="The head's own probability, before evidence; null when the cheap screen "
+        "cleared the post and the heads did not run."
+    )
+    stage: str = Field(
+        "", description="What produced the score: 'screen' (cleared cheaply) or the embedder."
+    )
+    stage_reason: str = Field("", description="Why the post went to that stage.")
+    screen_score: float | None = Field(
+        None, description="The screen's 'could be TVEC' probability, when it ran."
+    )
+
+
+class TextOut(BaseModel):
+    """The text stage of a scan; see docs/text-detection.md."""
+
+    language: LanguageOut
+    characters: int = Field(description="Characters of text analysed.")
+    sources: list[str] = Field(description="Where the text came from: post, caption, ocr, pdf...")
+    truncated: bool = Field(description="The document's text was cut at the extraction limits.")
+    entities: list[EntityOut] = Field(description="At most 200.")
+    urls: list[UrlOut] = Field(description="At most 200.")
+    scores: list[CategoryScoreOut] = Field(description="One per TVEC category, highest first.")
+    flagged: list[str] = Field(description="Harm categories flagged: send to review.")
+    exception: bool = Field(description="The news/research/education head fired.")
+    review: bool = Field(description="A person should look; never a reason to act on its own.")
+    notes: list[str]
+
+
 class ScanResponse(BaseModel):
     name: str | None
     content_id: int | None = Field(description="Id of the recorded content item.")
@@ -133,7 +242,7 @@ class ScanResponse(BaseModel):
     matches: list[MatchOut]
     reasons: list[str]
     notes: list[str]
-    text: dict[str, Any] | None = Field(
+    text: TextOut | None = Field(
         None,
         description="The text stage, for posts, documents, captions and OCR: language, "
         "designated entities named (with offsets), links, and one explained score per TVEC "
@@ -155,16 +264,31 @@ class SuppliedSignal(_Input):
 
 
 class ScanJsonRequest(_Input):
-    """Scan a URL (fetched by the server, with SSRF guards) or signals computed by the client."""
+    """Scan a URL (fetched by the server, with SSRF guards), signals computed by the client, or
+    a post's text."""
 
     url: str | None = Field(None, max_length=2048, description="http(s) URL to fetch and scan.")
     signals: list[SuppliedSignal] | None = Field(None, description="Precomputed signals.")
+    text: str | None = Field(
+        None,
+        description="A post's text, at most 200,000 characters (longer: 400 invalid_input; "
+        "send a document file instead). Matched by its text and link signals, then analysed.",
+    )
+    language: str | None = Field(
+        None,
+        max_length=35,
+        description="With text: a language hint ('en', 'ar', 'pt-BR'), used only when the "
+        "detector cannot decide.",
+    )
     external_id: str | None = EXTERNAL_ID
 
     @model_validator(mode="after")
     def _one_source(self) -> ScanJsonRequest:
-        if (self.url is None) == (self.signals is None):
-            raise ValueError("give exactly one of 'url' or 'signals'")
+        given = [self.url is not None, self.signals is not None, self.text is not None]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of 'url', 'signals' or 'text'")
+        if self.language is not None and self.text is None:
+            raise ValueError("'language' goes with 'text'")
         return self
 
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from bastion.api.inputs import MediaInput, ScanInput, SignalsInput, UrlInput
+from bastion.api.inputs import MediaInput, ScanInput, SignalsInput, TextInput, UrlInput
 from bastion.banks.from_media import entries_from_extraction
 from bastion.banks.importer import ImportFormat, import_entries
 from bastion.banks.records import AddReport
 from bastion.ingest.url_fetch import FetchPolicy, fetch_url
 from bastion.match.scanner import ScanResult, normalize_supplied
 from bastion.runtime import Bastion
-from bastion.signals.extract import Extraction, extract_signals
+from bastion.signals.extract import Extraction, extract_signals, text_extraction
 from bastion.taxonomy import parse_label_list
 
 
@@ -47,6 +47,10 @@ def scan(bastion: Bastion, item: ScanInput) -> ScanResult:
         return bastion.scanner.scan_signals(
             normalize_supplied(item.signals), external_id=item.external_id
         )
+    if isinstance(item, TextInput):
+        return bastion.scanner.scan_text(
+            item.text, source="post", external_id=item.external_id, language=item.language
+        )
     source = "url" if isinstance(item, UrlInput) else "upload"
     media = fetch_media(bastion, item.url) if isinstance(item, UrlInput) else item
     return bastion.scanner.scan_bytes(
@@ -55,6 +59,8 @@ def scan(bastion: Bastion, item: ScanInput) -> ScanResult:
         declared_type=media.declared_type,
         source=source,
         external_id=item.external_id,
+        caption=media.caption,
+        ocr=media.ocr,
     )
 
 
@@ -62,9 +68,14 @@ def hash_only(bastion: Bastion, item: ScanInput) -> dict[str, Any]:
     """Signals for one item, matched against nothing and recorded nowhere (``POST /v1/hash``)."""
     if isinstance(item, SignalsInput):
         result = ScanResult(name=None, signals=normalize_supplied(item.signals))
+    elif isinstance(item, TextInput):
+        extraction = text_extraction(item.text)
+        result = ScanResult(name=None, media=extraction.media, signals=extraction.signals)
     else:
         media = fetch_media(bastion, item.url) if isinstance(item, UrlInput) else item
-        extraction = extract_media(bastion, media)
+        extraction = bastion.scanner.add_text(
+            extract_media(bastion, media), media.data, caption=media.caption, ocr=media.ocr
+        )
         result = ScanResult(name=media.name, media=extraction.media, signals=extraction.signals)
     full = result.to_dict()
     return {key: full[key] for key in ("name", "kind", "media", "signals")}

@@ -15,8 +15,9 @@ are scored on their opening (the model reads 512 tokens); entities and links on 
 
 from __future__ import annotations
 
+import re
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -24,8 +25,9 @@ from sqlalchemy.orm import Session
 from bastion.audit import AuditLog
 from bastion.classify.classifier import CategoryScore, ScoreContext
 from bastion.classify.entities import EntityHit, EntityMatcher
-from bastion.classify.langid import LanguageGuess, detect_language
+from bastion.classify.langid import UNDETERMINED, LanguageGuess, detect_language
 from bastion.classify.models import ActiveModel, ModelStore
+from bastion.errors import InvalidInput
 from bastion.match.records import Match
 from bastion.signals.text_body import TextBody
 from bastion.signals.url_canonical import FoundUrl
@@ -45,6 +47,7 @@ class TextAnalysis:
     sources: list[str]
     truncated: bool = False
     notes: list[str] = field(default_factory=list)
+    language_hint: str | None = None  # what the client said, kept beside what was detected
 
     @property
     def review(self) -> bool:
@@ -58,6 +61,7 @@ class TextAnalysis:
                 "confidence": round(self.language.confidence, 4),
                 "script": self.language.script,
                 "romanised": self.language.romanised,
+                "hint": self.language_hint,
             },
             "characters": self.characters,
             "sources": self.sources,
@@ -87,6 +91,41 @@ def _entity_dict(hit: EntityHit) -> dict[str, Any]:
     }
 
 
+# Two- or three-letter codes with optional subtags (``en``, ``pt-BR``, ``ckb``): what clients send.
+_HINT = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*")
+_HINT_FOLDS = {"ms": "id", "zsm": "id", "ind": "id"}
+
+
+def normalize_language_hint(value: str | None) -> str | None:
+    """A client's language hint as the primary code the detector reports, or None if empty.
+
+    Only the primary subtag counts (``pt-BR`` -> ``pt``) and Malay folds into ``id`` as the
+    detector does. InvalidInput for anything that is not a language tag.
+    """
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if len(text) > 35 or not _HINT.fullmatch(text):
+        raise InvalidInput(
+            f"language {text[:40]!r} is not a language code such as 'en', 'ar' or 'pt-BR'",
+            field="language",
+        )
+    primary = re.split(r"[-_]", text, maxsplit=1)[0].lower()
+    return _HINT_FOLDS.get(primary, primary)
+
+
+def with_hint(guess: LanguageGuess, hint: str | None) -> LanguageGuess:
+    """The detected language, or the client's hint when detection could not decide.
+
+    The text itself is better evidence than a hint (often the user's interface language, not the
+    post's), so a hint never overrides a determined guess; but a short or mixed post is ``und``,
+    and there the hint lets the classifier use that language's thresholds.
+    """
+    if hint is None or guess.code != UNDETERMINED:
+        return guess
+    return replace(guess, code=hint, confidence=0.0)
+
+
 class TextAnalyzer:
     """Language ID, entities and classifier scores for one text; thread-safe, loads lazily."""
 
@@ -109,8 +148,10 @@ class TextAnalyzer:
         body: TextBody,
         urls: list[FoundUrl],
         matches: list[Match],
+        *,
+        language_hint: str | None = None,
     ) -> TextAnalysis:
-        language = detect_language(body.text)
+        language = with_hint(detect_language(body.text), language_hint)
         entities = self.entities.find(body.text)
         analysis = TextAnalysis(
             language=language,
@@ -121,6 +162,7 @@ class TextAnalyzer:
             sources=list(body.sources),
             truncated=body.truncated,
             notes=list(body.notes),
+            language_hint=language_hint,
         )
         if not self._classifier_enabled:
             analysis.notes.append("the text classifier is turned off (BASTION_TEXT_CLASSIFIER)")

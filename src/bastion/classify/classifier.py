@@ -15,6 +15,12 @@ nothing; bank matches still do. ``model_score`` keeps the head's own probability
 
 ``tvec01`` is reported like the others but is not a harm: ``flagged`` on it means "looks like
 news or research", and it never sets review on its own (``harmful``).
+
+**Stages.** A model with a screen (``ModelSpec.screen``) scores as a cascade (``cascade.py``):
+the cheap hashing screen clears most benign posts and only the rest reach the embedder. Every
+score says which stage produced it (``stage``: ``"screen"`` or the embedder, e.g. ``"e5"``), why
+(``stage_reason``) and the screen's own score, so a cleared post is as explainable as a scored
+one. Models without a screen score every post with their embedder.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bastion.classify.cascade import Route, route, screen_scores
 from bastion.classify.embeddings import TextEmbedder, get_embedder
 from bastion.classify.heads import FloatArray, ModelSpec
 from bastion.errors import InvalidInput
@@ -69,6 +76,9 @@ class CategoryScore:
     model: str  # "name@version"
     contributions: list[dict[str, Any]] = field(default_factory=list)
     model_score: float | None = None  # the head's own probability, before evidence
+    stage: str = ""  # "screen" (cleared by the cheap stage) or the embedder that scored it
+    stage_reason: str = ""
+    screen_score: float | None = None  # the screen's "could be TVEC" probability, if it ran
 
     @property
     def harmful(self) -> bool:
@@ -94,11 +104,19 @@ class Classifier:
     """A loaded model version: its heads and the embedder they were trained on."""
 
     def __init__(
-        self, spec: ModelSpec, *, model_ref: str, embedder: TextEmbedder | None = None
+        self,
+        spec: ModelSpec,
+        *,
+        model_ref: str,
+        embedder: TextEmbedder | None = None,
+        cascade: bool = True,
     ) -> None:
         self.spec = spec
         self.model_ref = model_ref
         self._embedder = embedder
+        # Off: every post goes to the embedder even when the model has a screen (benchmarks,
+        # and measuring what the screen costs in recall).
+        self.cascade = cascade and spec.screen is not None
 
     @property
     def embedder(self) -> TextEmbedder:
@@ -131,15 +149,26 @@ class Classifier:
         probabilities = self.probabilities(texts)
         return probabilities, probabilities >= self.thresholds(languages)
 
+    def route(self, text: str, language: str | None, evidence: int) -> Route | None:
+        """Where the cascade sends ``text``; None when the model has no screen (or it is off)."""
+        screen = self.spec.screen
+        if not self.cascade or screen is None:
+            return None
+        score = float(screen_scores(screen, [text])[0])
+        return route(screen, score, language, evidence=evidence, model_stage=self.spec.embedder)
+
     def score(
         self, text: str, language: str | None = None, context: ScoreContext | None = None
     ) -> list[CategoryScore]:
         """One score per head, highest first. Flagged scores mean "send to review", no more."""
-        probabilities = self.probabilities([text])[0]
         context = context or ScoreContext()
         found = [{"kind": "entity", **e} for e in context.entities] + [
             {"kind": "bank_match", **m} for m in context.bank_matches
         ]
+        routed = self.route(text, language, len(found))
+        if routed is not None and routed.stage == "screen":
+            return self._cleared(routed, language)
+        probabilities = self.probabilities([text])[0]
         exception = any(
             head.category == EXCEPTION_CODE and p >= head.threshold_for(language)[0]
             for head, p in zip(self.spec.heads, probabilities, strict=True)
@@ -170,6 +199,37 @@ class Classifier:
                     model=self.model_ref,
                     contributions=applied,
                     model_score=round(float(probability), 6),
+                    stage=self.spec.embedder,
+                    stage_reason=routed.reason if routed else "the model has no screen",
+                    screen_score=round(routed.screen_score, 6) if routed else None,
+                )
+            )
+        return sorted(scores, key=lambda s: -s.score)
+
+    def _cleared(self, routed: Route, language: str | None) -> list[CategoryScore]:
+        """Scores of a post the screen cleared: nothing flagged, the screen's score shown.
+
+        The screen has one pooled score, reported on every harm head; the exception head was not
+        evaluated (0.0). ``model_score`` stays None: the heads did not run.
+        """
+        scores = []
+        for head in self.spec.heads:
+            threshold, source = head.threshold_for(language)
+            harm = head.category != EXCEPTION_CODE
+            scores.append(
+                CategoryScore(
+                    code=head.category,
+                    display_name=BY_CODE[head.category].display_name,
+                    score=round(routed.screen_score, 6) if harm else 0.0,
+                    threshold=threshold,
+                    threshold_source=source,
+                    language=language or "und",
+                    flagged=False,
+                    action=NO_ACTION,
+                    model=self.model_ref,
+                    stage="screen",
+                    stage_reason=routed.reason,
+                    screen_score=round(routed.screen_score, 6),
                 )
             )
         return sorted(scores, key=lambda s: -s.score)

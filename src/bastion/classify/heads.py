@@ -118,12 +118,67 @@ class Head:
 
 
 @dataclass
+class Screen:
+    """A cheap first stage that clears posts before the embedder runs (see ``cascade.py``).
+
+    One logistic head over signed character n-gram hashing (no model), pooled over every harm
+    category: "could this be TVEC at all". A post scoring below ``clear_below`` in one of
+    ``languages`` with no entity or bank evidence is cleared without the embedder.
+    """
+
+    weights: FloatArray
+    bias: float
+    clear_below: float
+    languages: list[str]
+    hashing_dim: int
+    ngrams: tuple[int, ...]
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    def probabilities(self, x: npt.NDArray[np.float32]) -> FloatArray:
+        return sigmoid(x.astype(np.float64, copy=False) @ self.weights + self.bias)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "hashing-any-harm",
+            "hashing_dim": self.hashing_dim,
+            "ngrams": list(self.ngrams),
+            "weights": [round(float(v), 6) for v in self.weights],
+            "bias": round(float(self.bias), 6),
+            "clear_below": round(float(self.clear_below), 6),
+            "languages": sorted(self.languages),
+            "metrics": self.metrics,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Screen:
+        try:
+            if data.get("kind") != "hashing-any-harm":
+                raise ValueError(f"unknown screen kind {data.get('kind')!r}")
+            screen = cls(
+                weights=np.asarray(data["weights"], dtype=np.float64),
+                bias=float(data["bias"]),
+                clear_below=float(data["clear_below"]),
+                languages=[str(code) for code in data["languages"]],
+                hashing_dim=int(data["hashing_dim"]),
+                ngrams=tuple(int(n) for n in data["ngrams"]),
+                metrics=dict(data.get("metrics", {})),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInput(f"malformed classifier screen: {exc}") from exc
+        if screen.weights.shape != (screen.hashing_dim,):
+            raise InvalidInput("classifier screen: weights do not match its hashing dimension")
+        return screen
+
+
+@dataclass
 class ModelSpec:
-    """Everything needed to score: which embedder, its dimension, and the heads."""
+    """Everything needed to score: which embedder, its dimension, the heads, and optionally a
+    cheap :class:`Screen` stage (absent in documents written before it existed)."""
 
     embedder: str
     dim: int
     heads: list[Head]
+    screen: Screen | None = None
 
     @property
     def labels(self) -> list[str]:
@@ -138,12 +193,15 @@ class ModelSpec:
         return sigmoid(x.astype(np.float64, copy=False) @ weights + biases)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        document = {
             "format": FORMAT,
             "embedder": self.embedder,
             "dim": self.dim,
             "heads": [head.to_json() for head in self.heads],
         }
+        if self.screen is not None:
+            document["screen"] = self.screen.to_json()
+        return document
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ModelSpec:
@@ -153,6 +211,8 @@ class ModelSpec:
             dim = int(data["dim"])
             embedder = str(data["embedder"])
             heads = [Head.from_json(dict(h), dim) for h in data["heads"]]
+            raw_screen = data.get("screen")
+            screen = None if raw_screen is None else Screen.from_json(dict(raw_screen))
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInput(f"malformed classifier model: {exc}") from exc
-        return cls(embedder=embedder, dim=dim, heads=heads)
+        return cls(embedder=embedder, dim=dim, heads=heads, screen=screen)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from bastion.classify.cascade import train_screen
 from bastion.classify.embeddings import TextEmbedder
 from bastion.classify.heads import FloatArray, Head, ModelSpec, fit_logistic
 from bastion.errors import ImportMalformed, InvalidInput
@@ -300,7 +301,10 @@ def train_heads(
         raise InvalidInput(
             f"no category has {MIN_HEAD_POSITIVES} or more positive training examples"
         )
-    return ModelSpec(embedder=embedder.name, dim=int(x.shape[1]), heads=heads)
+    # A model with an embedder (e5) gets the cheap screen stage that clears most benign posts
+    # before the embedder runs (cascade.py); a hashing model is already as cheap as the screen.
+    screen = train_screen(examples, seed=seed, steps=steps) if embedder.name != "hashing" else None
+    return ModelSpec(embedder=embedder.name, dim=int(x.shape[1]), heads=heads, screen=screen)
 
 
 # Multilingual HateCheck file stems -> the language codes Bastion uses.

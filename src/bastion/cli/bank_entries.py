@@ -1,4 +1,4 @@
-"""``bastion bank add|add-hash|import|export|entries|entry-*``: the contents of a bank.
+"""``bastion bank add|add-hash|add-text|add-url|import|export|entries|entry-*``: a bank's contents.
 
 Like ``scan``, commands that take many inputs keep going past bad ones, list each on stderr and
 exit 2 if any input was rejected, even when the rest was added.
@@ -30,7 +30,10 @@ from bastion.cli.output import (
     print_rows,
     problem,
 )
+from bastion.content.documents import DEFAULT_LIMITS as DEFAULT_TEXT_LIMITS
+from bastion.errors import InvalidInput
 from bastion.ingest.folder import Problem, find_files
+from bastion.signals.extract import text_extraction
 from bastion.signals.registry import get_signal_type
 from bastion.taxonomy import normalize_labels
 
@@ -85,7 +88,8 @@ def _report(bank: str, report: AddReport, problems: list[Problem], fmt: OutputFo
         "bank": bank,
         "added": len(report.added),
         "duplicates": report.duplicates,
-        "skipped_low_quality": len(report.skipped),
+        "skipped_low_quality": sum(1 for item in report.skipped if " quality " in item),
+        "left_out": len(report.skipped),
         "rejected": len(problems) + len(report.errors),
         "entry_ids": [entry.id for entry in report.added],
     }
@@ -183,6 +187,77 @@ def add_hash(
             added_from="cli",
         )
         for value in values
+    ]
+    with open_bastion() as bastion, bastion.db.session() as session:
+        report = bastion.banks.add_entries(session, name, entries, actor=cli_actor())
+    _report(name, report, [], fmt)
+
+
+TEXT_SIGNAL_TYPES = ("text_sha256", "text_minhash", "text_shingles")
+# A text banked directly: up to what a document's extraction keeps (longer: bank it in parts).
+MAX_BANKED_TEXT_CHARS = DEFAULT_TEXT_LIMITS.max_chars
+
+
+def add_text(
+    name: NameArgument,
+    text: Annotated[str, typer.Argument(help="The post's text; '-' reads it from stdin.")],
+    label: LabelOption = None,
+    note_text: NoteOption = "",
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Bank a post's text: text_sha256 (exact), text_minhash (near copies) and text_shingles
+    (excerpts). Its links are not banked: use add-url for those."""
+    if text == "-":
+        text = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+    if len(text) > MAX_BANKED_TEXT_CHARS:
+        raise InvalidInput(
+            f"text is {len(text)} characters, more than {MAX_BANKED_TEXT_CHARS}; bank it in parts",
+            max_chars=MAX_BANKED_TEXT_CHARS,
+        )
+    labels = normalize_labels(label or [])
+    found, skipped = entries_from_extraction(
+        text_extraction(text),
+        source="cli:text",
+        labels=labels,
+        note=note_text,
+        signal_types=TEXT_SIGNAL_TYPES,
+    )
+    if not found:
+        raise InvalidInput("the text has no words to bank (empty or only punctuation)")
+    with open_bastion() as bastion, bastion.db.session() as session:
+        report = bastion.banks.add_entries(session, name, found, actor=cli_actor())
+    report.skipped.extend(skipped)
+    _report(name, report, [], fmt)
+
+
+def add_url(
+    name: NameArgument,
+    urls: Annotated[list[str], typer.Argument(help="Links, hosts or sites to bank.")],
+    prefix: Annotated[
+        bool,
+        typer.Option("--prefix", help="Bank as url_prefix: also matches every link below it."),
+    ] = False,
+    domain: Annotated[
+        bool,
+        typer.Option("--domain", help="Bank the host as domain: matches it and its subdomains."),
+    ] = False,
+    label: LabelOption = None,
+    note_text: NoteOption = "",
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Bank links: exact canonical URLs (default), URL prefixes or domains. All or nothing."""
+    if prefix and domain:
+        raise typer.BadParameter("give --prefix or --domain, not both", param_hint="--domain")
+    signal_type = "url_prefix" if prefix else "domain" if domain else "url"
+    entries = [
+        NewEntry(
+            signal_type=signal_type,
+            value=value,
+            labels=label or [],
+            note=note_text,
+            added_from="cli",
+        )
+        for value in urls
     ]
     with open_bastion() as bastion, bastion.db.session() as session:
         report = bastion.banks.add_entries(session, name, entries, actor=cli_actor())
@@ -408,6 +483,8 @@ def entry_release(
 def register(app: typer.Typer) -> None:
     app.command("add")(add)
     app.command("add-hash")(add_hash)
+    app.command("add-text")(add_text)
+    app.command("add-url")(add_url)
     app.command("import")(import_file)
     app.command("export")(export_bank)
     app.command("entries")(entries)

@@ -1,12 +1,20 @@
 """``bastion scan``: hash files in parallel, match them against the banks, report the matches.
 
+``--text`` scans a post given as text instead (``-`` reads it from stdin); ``--caption`` and
+``--ocr`` add text to media, as the API's form fields do.
+
 Exit code precedence: 1 when any file has a positive, unsuppressed match, even if other files
 were bad, because a match is what the caller must act on; otherwise 2 when any path or file could
 not be scanned; otherwise 0. Every bad file is still listed on stderr, whatever the exit code.
+
+A post or file the text classifier flags, with no bank match, exits 0 and says ``review`` in the
+output (and ``"review": true`` in JSON): the classifier is a signal for a person, never a reason
+for automatic action, and scripts written for "1 = matched" must not start acting on it.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -24,8 +32,12 @@ from bastion.cli.output import (
     print_table,
     problem,
 )
+from bastion.cli.text_output import print_text_stage
 from bastion.ingest.folder import Problem, find_files
-from bastion.match.scanner import ScanResult
+from bastion.match.scanner import Scanner, ScanResult, check_caption, check_post_text
+from bastion.settings import Settings
+from bastion.signals.base import ContentKind
+from bastion.signals.extract import Extraction
 
 MATCH_COLUMNS = [
     "file",
@@ -39,8 +51,45 @@ MATCH_COLUMNS = [
 ]
 
 PathsArgument = Annotated[
-    list[Path], typer.Argument(help="Files and folders (folders are walked recursively).")
+    list[Path] | None,
+    typer.Argument(
+        help="Files and folders (folders are walked recursively), documents included.",
+        show_default=False,
+    ),
 ]
+TextOption = Annotated[
+    str | None,
+    typer.Option(
+        "--text",
+        help="Scan this post's text instead of files; '-' reads it from stdin.",
+        show_default=False,
+    ),
+]
+LanguageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--language",
+        help="With --text: a language hint (en, ar, pt-BR), used when detection cannot decide.",
+        show_default=False,
+    ),
+]
+CaptionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--caption",
+        help="Text posted with the media: matched and analysed with each file.",
+        show_default=False,
+    ),
+]
+OcrOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--ocr/--no-ocr",
+        help="Read the text in photos (Tesseract). Default: BASTION_OCR_IMAGES.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 WorkersOption = Annotated[
     int | None,
     typer.Option(
@@ -141,19 +190,89 @@ def _render(fmt: OutputFormat, outcomes: list[FileOutcome], summary: dict[str, i
     rows = _match_rows(outcomes)
     if fmt is OutputFormat.CSV:
         print_csv(MATCH_COLUMNS, rows)
-    elif rows:
+        return
+    if rows:
         print_table(MATCH_COLUMNS, rows)
+    for outcome in outcomes:
+        if outcome.result is not None:
+            print_text_stage(outcome.path, outcome.result.to_dict())
+
+
+def _read_text(value: str) -> str:
+    """``--text``: the value itself, or stdin for ``-`` (undecodable bytes replaced, not fatal)."""
+    if value == "-":
+        value = sys.stdin.buffer.read().decode("utf-8", errors="replace")
+    return check_post_text(value)
+
+
+def _scan_post(
+    text: str, *, language: str | None, fmt: OutputFormat, quiet: bool, no_record: bool
+) -> None:
+    """One post: the API's JSON (``--format json``), or its matches and text stage as tables."""
+    with open_bastion() as bastion:
+        result = bastion.scanner.scan_text(
+            text, source="cli", record=not no_record, language=language
+        )
+    outcome = FileOutcome("text", result=result)
+    if fmt is OutputFormat.JSON:
+        print_json(result.to_dict())
+    else:
+        _render(fmt, [outcome], {})
+    if not quiet:
+        note(f"scanned the text: {_verdict(result)}")
+    raise typer.Exit(1 if result.matched else 0)
+
+
+def _verdict(result: ScanResult) -> str:
+    verdict = "matched" if result.matched else "no match"
+    return f"{verdict}, review" if result.review else verdict
+
+
+def _with_text(
+    scanner: Scanner,
+    path: str,
+    extraction: Extraction,
+    caption: str | None,
+    ocr: bool | None,
+    settings: Settings,
+) -> Extraction:
+    """The file's extraction with the caption and OCR added (files are hashed in worker
+    processes, which neither see the caption nor run OCR)."""
+    read = settings.ocr_images if ocr is None else ocr
+    if caption is None and not read:
+        return extraction
+    data = None
+    if read and extraction.media.kind == ContentKind.PHOTO:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:  # gone since it was hashed: scan what was hashed, say why
+            extraction.media.extra["ocr_error"] = exc.strerror or str(exc)
+    return scanner.add_text(extraction, data, caption=caption, ocr=ocr)
 
 
 def scan_command(
-    paths: PathsArgument,
+    paths: PathsArgument = None,
     fmt: FormatOption = OutputFormat.TABLE,
+    as_json: JsonOption = False,
+    text: TextOption = None,
+    language: LanguageOption = None,
+    caption: CaptionOption = None,
+    ocr: OcrOption = None,
     workers: WorkersOption = None,
     hidden: HiddenOption = False,
     quiet: QuietOption = False,
     no_record: NoRecordOption = False,
 ) -> None:
-    """Scan files and folders against every enabled bank; exit 1 if anything matched."""
+    """Scan files and folders, or a post's text, against every enabled bank; exit 1 if anything
+    matched. A classifier flag without a match says "review" and exits 0."""
+    fmt = OutputFormat.JSON if as_json else fmt
+    if text is not None:
+        if paths:
+            raise typer.BadParameter("give files or --text, not both", param_hint="--text")
+        _scan_post(_read_text(text), language=language, fmt=fmt, quiet=quiet, no_record=no_record)
+    if not paths:
+        raise typer.BadParameter("give files or folders to scan, or --text", param_hint="PATHS")
+    caption = check_caption(caption)
     settings = load_settings()
     files, walk_problems = find_files(paths, hidden=hidden)
     for item in walk_problems:
@@ -172,8 +291,11 @@ def scan_command(
                 assert hashed.problem is not None
                 outcomes.append(FileOutcome(hashed.path, problem=hashed.problem))
                 continue
+            extraction = _with_text(
+                bastion.scanner, hashed.path, hashed.extraction, caption, ocr, settings
+            )
             result = bastion.scanner.scan_extraction(
-                hashed.extraction,
+                extraction,
                 name=hashed.path,
                 source="cli",
                 size=hashed.size,
@@ -189,6 +311,9 @@ def scan_command(
             f"{summary['suppressed']} suppressed (known false positives), "
             f"{summary['clean']} clean, {summary['error']} could not be scanned"
         )
+        review = sum(1 for o in outcomes if o.result is not None and o.result.review)
+        if review:
+            note(f"{review} file(s) to review (text classifier or quarantined entry; no action)")
     raise typer.Exit(exit_code(outcomes, walk_problems))
 
 

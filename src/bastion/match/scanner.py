@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import update
 
 from bastion.audit import AuditLog
-from bastion.classify.analysis import TextAnalysis, TextAnalyzer
+from bastion.classify.analysis import TextAnalysis, TextAnalyzer, normalize_language_hint
 from bastion.errors import BastionError, InvalidInput
 from bastion.match.cache import MatcherCache
 from bastion.match.flood import FloodControl
@@ -108,6 +108,30 @@ MAX_POST_CHARS = 200_000
 MAX_CAPTION_CHARS = 20_000
 
 
+def check_post_text(value: str) -> str:
+    """A post's text, refused past MAX_POST_CHARS: a longer text is a document, sent as a file
+    (whose own limits apply), rather than cut without the client knowing."""
+    if len(value) > MAX_POST_CHARS:
+        raise InvalidInput(
+            f"text is {len(value)} characters, more than the limit of {MAX_POST_CHARS} for a "
+            "post; send a longer text as a document file",
+            field="text",
+            max_chars=MAX_POST_CHARS,
+        )
+    return value
+
+
+def check_caption(value: str | None) -> str | None:
+    """A caption, refused past MAX_CAPTION_CHARS rather than silently cut."""
+    if value is not None and len(value) > MAX_CAPTION_CHARS:
+        raise InvalidInput(
+            f"caption is {len(value)} characters, more than the limit of {MAX_CAPTION_CHARS}",
+            field="caption",
+            max_chars=MAX_CAPTION_CHARS,
+        )
+    return value or None
+
+
 def limits_from(settings: Settings) -> HashLimits:
     return HashLimits(
         max_image_pixels=settings.max_image_pixels,
@@ -156,16 +180,25 @@ class Scanner:
         extraction = extract_signals(
             data, filename=name, declared_type=declared_type, limits=self.limits
         )
-        extraction = self._add_text(extraction, data, caption, ocr)
+        extraction = self.add_text(extraction, data, caption=caption, ocr=ocr)
         return self.scan_extraction(
             extraction, name=name, source=source, external_id=external_id, size=len(data)
         )
 
-    def _add_text(
-        self, extraction: Extraction, data: bytes, caption: str | None, ocr: bool | None
+    def add_text(
+        self,
+        extraction: Extraction,
+        data: bytes | None,
+        *,
+        caption: str | None = None,
+        ocr: bool | None = None,
     ) -> Extraction:
+        """``extraction`` with a caption and, for a photo, the text OCR reads in it (``data``:
+        the photo's bytes; ``ocr`` None follows ``BASTION_OCR_IMAGES``). Used by ``scan_bytes``
+        and by ``bastion scan``, which hashes files in worker processes."""
         body = extraction.text or TextBody("", [])
-        if (self._ocr_images if ocr is None else ocr) and extraction.media.kind == "photo":
+        wanted = self._ocr_images if ocr is None else ocr
+        if wanted and data is not None and extraction.media.kind == "photo":
             try:
                 read = ocr_image(data)
             except BastionError as exc:  # OCR is extra evidence: its failure is a note
@@ -186,8 +219,11 @@ class Scanner:
         source: str = "text",
         external_id: str | None = None,
         record: bool = True,
+        language: str | None = None,
     ) -> ScanResult:
-        """A post given as text: its text and link signals matched, then the text stage."""
+        """A post given as text: its text and link signals matched, then the text stage.
+        ``language``: the client's hint, used when detection cannot decide (see
+        ``classify.analysis.with_hint``)."""
         extraction = text_extraction(text[:MAX_POST_CHARS])
         return self.scan_extraction(
             extraction,
@@ -196,6 +232,7 @@ class Scanner:
             external_id=external_id,
             size=len(text.encode("utf-8", errors="replace")),
             record=record,
+            language=language,
         )
 
     def scan_extraction(
@@ -207,6 +244,7 @@ class Scanner:
         external_id: str | None = None,
         size: int | None = None,
         record: bool = True,
+        language: str | None = None,
     ) -> ScanResult:
         result = ScanResult(name=name, media=extraction.media, signals=extraction.signals)
         self._match_and_record(
@@ -218,6 +256,7 @@ class Scanner:
             probe=extraction.probe,
             variants=extraction.variants,
             extraction=extraction,
+            language=normalize_language_hint(language),
         )
         return result
 
@@ -247,6 +286,7 @@ class Scanner:
         probe: PhotoProbe | None = None,
         variants: Sequence[Signal] = (),
         extraction: Extraction | None = None,
+        language: str | None = None,
     ) -> None:
         sha256 = next((s.value for s in result.signals if s.type == "sha256"), None)
         with self._db.session() as session:
@@ -262,7 +302,11 @@ class Scanner:
             result.matches, result.notes = outcome.matches, outcome.notes
             if extraction is not None and extraction.text is not None:
                 result.text = self.text.analyze(
-                    session, extraction.text, extraction.urls, result.matches
+                    session,
+                    extraction.text,
+                    extraction.urls,
+                    result.matches,
+                    language_hint=language,
                 )
             if not record:
                 return

@@ -25,7 +25,12 @@ NameQuery = Annotated[
 ExternalIdQuery = Annotated[
     str | None, Query(max_length=255, description="Your own id for the content.")
 ]
-_SCAN_FIELDS = {"external_id": "Your own id for the content."}
+_TEXT_FIELDS = {
+    "caption": "Text posted with the media (at most 20,000 characters): its text and link "
+    "signals are matched and it is analysed with the media's own text.",
+    "ocr": "true or false: read the text in a photo with OCR (default BASTION_OCR_IMAGES).",
+}
+_SCAN_FIELDS = {"external_id": "Your own id for the content.", **_TEXT_FIELDS}
 
 
 @router.post(
@@ -33,10 +38,13 @@ _SCAN_FIELDS = {"external_id": "Your own id for the content."}
     response_model=ScanResponse,
     summary="Scan content against every enabled bank",
     description=(
-        "Send a file (multipart `file` part or a raw image/video body), a URL to fetch "
-        '(`{"url": ...}`) or precomputed signals (`{"signals": [...]}`). Answers 200 whether '
-        "or not anything matched; `matched` says which. The scan is recorded (signals and "
-        "matches, never the media)."
+        "Send a file (multipart `file` part, optionally with `caption` and `ocr`, or a raw "
+        "image/video/audio body; documents (text, HTML, PDF, DOCX) are files too), a URL to "
+        'fetch (`{"url": ...}`), precomputed signals (`{"signals": [...]}`) or a post\'s text '
+        '(`{"text": ..., "language": ...}`). Answers 200 whether or not anything matched; '
+        "`matched` says which, `review` whether a person should look (the text classifier or a "
+        "quarantined entry; never a reason to act). The scan is recorded (signals and matches, "
+        "never the media or the text)."
     ),
     openapi_extra=media_body(_SCAN_FIELDS, json_schema="ScanJsonRequest"),
 )
@@ -59,7 +67,12 @@ async def scan(
     "/hash",
     response_model=HashResponse,
     summary="Compute signals only: no matching, nothing recorded",
-    openapi_extra=media_body({}, json_schema="ScanJsonRequest"),
+    description=(
+        "The inputs of /v1/scan; answers the content's kind (photo, video, audio, text for "
+        "posts and documents, file) and the signals a scan would record (text and link "
+        "signals for posts, documents and captions)."
+    ),
+    openapi_extra=media_body(_TEXT_FIELDS, json_schema="ScanJsonRequest"),
 )
 async def hash_content(
     request: Request,
