@@ -151,16 +151,11 @@ POSTS: dict[str, Posts] = {
     ),
 }
 LANGUAGES = list(POSTS)
-# (language, case) -> why the starter model fails it, measured; xfail(strict) until fixed.
-# Measured with the starter model of 2026-12: the exception head (tvec01, threshold 0.55) scores
-# these 0.48-0.54, so the outlet's name counts as evidence (+0.5) and tvec1 is flagged.
-_BELOW_EXCEPTION = "tvec01 {score} < threshold 0.55: the outlet's name then flags tvec1"
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("en", "counter"): _BELOW_EXCEPTION.format(score=0.54),
-    ("id", "news"): _BELOW_EXCEPTION.format(score=0.48),
-    ("ar", "counter"): _BELOW_EXCEPTION.format(score=0.50),
-    ("ru", "counter"): _BELOW_EXCEPTION.format(score=0.51),
-}
+# (language, case) -> why the starter model fails it, measured; xfail(strict) until fixed. Empty:
+# the four news and counter-speech posts that named Amaq just under the exception threshold are
+# no longer flagged since names only corroborate a score the model already half-gives
+# (classify/classifier.py, CORROBORATION_FLOOR).
+KNOWN_FAILURES: dict[tuple[str, str], str] = {}
 
 
 def _manifesto() -> str:

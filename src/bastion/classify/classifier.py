@@ -10,8 +10,11 @@ as ``contributions`` so a reviewer sees everything that pointed at the post in o
 text or link bank match labelled with the category counts most, a designated media outlet,
 publication or signature slogan named in the text (whose entry hints the category) counts, an
 organisation's name a little. Naming a group is also what news, research and counter-speech do,
-so when the exception head (``tvec01``: educational, journalistic, research) fires, names add
-nothing; bank matches still do. ``model_score`` keeps the head's own probability.
+so names only corroborate: they add nothing when the exception head (``tvec01``: educational,
+journalistic, research) fires, nor to a category whose own score is under half its threshold
+(:data:`CORROBORATION_FLOOR`; measured: counter-speech naming an outlet scored just under the
+exception threshold and was flagged without it). Bank matches always count. ``model_score``
+keeps the head's own probability.
 
 ``tvec01`` is reported like the others but is not a harm: ``flagged`` on it means "looks like
 news or research", and it never sets review on its own (``harmful``).
@@ -41,6 +44,9 @@ from bastion.taxonomy import BY_CODE
 REVIEW = "review"
 NO_ACTION = "none"
 EXCEPTION_CODE = "tvec01"
+# Names count as evidence for a category only when the model's own score is at least this share
+# of the category's threshold (see _weight).
+CORROBORATION_FLOOR = 0.5
 # What another stage's finding adds to the categories it points at (see the module docstring).
 EVIDENCE_WEIGHTS: dict[str, float] = {
     "bank_match": 0.9,
@@ -86,11 +92,13 @@ class CategoryScore:
         return self.flagged and self.code != EXCEPTION_CODE
 
 
-def _weight(item: dict[str, Any], exception: bool) -> float:
-    """How much a finding raises a category's score; names add nothing to news or research."""
+def _weight(item: dict[str, Any], exception: bool, corroborated: bool) -> float:
+    """How much a finding raises a category's score. A bank match always counts; a name only
+    corroborates: it adds nothing to news or research, nor to a text the model itself finds
+    far from the category (naming a group is what reporting and counter-speech do)."""
     if item.get("kind") == "bank_match":
         return EVIDENCE_WEIGHTS["bank_match"]
-    if exception:
+    if exception or not corroborated:
         return 0.0
     return EVIDENCE_WEIGHTS.get(str(item.get("entity_kind", "")), 0.0)
 
@@ -176,8 +184,9 @@ class Classifier:
         scores: list[CategoryScore] = []
         for head, probability in zip(self.spec.heads, probabilities, strict=True):
             threshold, source = head.threshold_for(language)
+            corroborated = probability >= CORROBORATION_FLOOR * threshold
             applied = [
-                {**item, "weight": _weight(item, exception)}
+                {**item, "weight": _weight(item, exception, corroborated)}
                 for item in found
                 if _applies(item, head.category)
             ]
