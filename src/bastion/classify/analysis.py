@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bastion.audit import AuditLog
-from bastion.classify.classifier import CategoryScore, ScoreContext
+from bastion.classify.classifier import CategoryScore, Classifier, ScoreContext
 from bastion.classify.entities import EntityHit, EntityMatcher
 from bastion.classify.langid import UNDETERMINED, LanguageGuess, detect_language
 from bastion.classify.models import ActiveModel, ModelStore
@@ -135,6 +135,10 @@ class TextAnalyzer:
         self._entities: EntityMatcher | None = None
         self._lock = threading.Lock()
 
+    def model(self, session: Session) -> Classifier | None:
+        """The active classifier, or None when the classifier is turned off."""
+        return self._model.current(session) if self._classifier_enabled else None
+
     @property
     def entities(self) -> EntityMatcher:
         with self._lock:
@@ -150,7 +154,9 @@ class TextAnalyzer:
         matches: list[Match],
         *,
         language_hint: str | None = None,
+        model: Classifier | None = None,
     ) -> TextAnalysis:
+        """``model``: the classifier a batch looked up once (else the active one, now)."""
         language = with_hint(detect_language(body.text), language_hint)
         entities = self.entities.find(body.text)
         analysis = TextAnalysis(
@@ -190,6 +196,6 @@ class TextAnalyzer:
                 if m.signal_type in _TEXT_SIGNALS and not m.suppressed
             ],
         )
-        classifier = self._model.current(session)
+        classifier = model or self._model.current(session)
         analysis.scores = classifier.score(body.text, language.code, context)
         return analysis

@@ -115,10 +115,14 @@ class LiveIndexes:
         return self._version
 
     @contextmanager
-    def reading(self, session: Session) -> Iterator[Callable[[str], SignalIndex | None]]:
-        """Bring the indexes up to date, then hold them still while the caller searches."""
+    def reading(
+        self, session: Session, *, refresh: bool = True
+    ) -> Iterator[Callable[[str], SignalIndex | None]]:
+        """Bring the indexes up to date (unless a batch did just that), then hold them still
+        while the caller searches."""
         with self._lock:
-            self.refresh(session)
+            if refresh:
+                self.refresh(session)
             yield self._indexes.get
 
     def refresh(self, session: Session) -> None:

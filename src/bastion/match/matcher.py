@@ -91,10 +91,28 @@ class _Candidate:
     robust: VariantCandidate | None = None  # photo variant pairs: rule limits, verification
 
 
+@dataclass(frozen=True, slots=True)
+class MatchBatch:
+    """What many matches in one session share: the enabled banks, read once, with the indexes
+    brought up to date once (see :meth:`Matcher.start_batch`)."""
+
+    banks: list[BankRow]
+
+
 class Matcher:
     def __init__(self, settings: Settings, indexes: LiveIndexes) -> None:
         self._settings = settings
         self._indexes = indexes
+
+    @staticmethod
+    def enabled_banks(session: Session) -> list[BankRow]:
+        return [b for b in session.scalars(select(BankRow)) if b.enabled]
+
+    def start_batch(self, session: Session) -> MatchBatch:
+        """For bulk scans: one bank query and one index refresh for the whole batch, which
+        therefore sees the banks as they were when it started."""
+        self._indexes.refresh(session)
+        return MatchBatch(self.enabled_banks(session))
 
     def _threshold(self, bank: BankRow, signal_type: str) -> float:
         if signal_type in bank.thresholds:
@@ -112,11 +130,12 @@ class Matcher:
         banks: list[BankRow],
         notes: list[str],
         probe: PhotoProbe | None = None,
+        refresh: bool = True,
     ) -> list[_Candidate]:
         pdq_reach = max([self._threshold(b, "pdq") for b in banks] or [0.0])
         vpdq_thresholds = sorted({self._threshold(b, "vpdq") for b in banks})
         found: list[_Candidate] = []
-        with self._indexes.reading(session) as index_for:
+        with self._indexes.reading(session, refresh=refresh) as index_for:
             for signal in signals:
                 if self._low_quality(signal):
                     notes.append(
@@ -203,14 +222,18 @@ class Matcher:
         now: datetime | None = None,
         probe: PhotoProbe | None = None,
         variants: Sequence[Signal] = (),
+        batch: MatchBatch | None = None,
     ) -> MatchOutcome:
         """Match ``signals``; ``probe`` (a photo's) and ``variants`` (a video's mirrored and
-        picture-in-picture vPDQ) let edited copies match too (robust matching)."""
+        picture-in-picture vPDQ) let edited copies match too (robust matching). ``batch``:
+        many items in one session share one bank list and one index refresh."""
         now = now or utcnow()
         outcome = MatchOutcome()
-        banks = [b for b in session.scalars(select(BankRow)) if b.enabled]
+        banks = batch.banks if batch is not None else self.enabled_banks(session)
         searched = [*signals, *(variants if self._settings.robust_matching else ())]
-        candidates = self._candidates(session, searched, banks, outcome.notes, probe)
+        candidates = self._candidates(
+            session, searched, banks, outcome.notes, probe, refresh=batch is None
+        )
         if not candidates:
             return outcome
         by_bank = {bank.id: bank for bank in banks}

@@ -12,12 +12,15 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from bastion.audit import AuditLog
 from bastion.classify.analysis import TextAnalysis, TextAnalyzer, normalize_language_hint
+from bastion.classify.classifier import Classifier
 from bastion.errors import BastionError, InvalidInput
 from bastion.match.cache import MatcherCache
 from bastion.match.flood import FloodControl
+from bastion.match.matcher import MatchBatch
 from bastion.match.records import Match, MatchOutcome
 from bastion.settings import Settings
 from bastion.signals.base import HashLimits, MediaInfo, Signal
@@ -260,6 +263,42 @@ class Scanner:
         )
         return result
 
+    def scan_texts(
+        self,
+        texts: Sequence[str],
+        *,
+        source: str = "text",
+        record: bool = True,
+    ) -> list[ScanResult]:
+        """Many posts in one session: one bank list, one index refresh and one classifier
+        lookup for the batch (bulk scans and the benchmark's fast mode). Each post is matched,
+        analysed and recorded as :meth:`scan_text` would; a post too long is an error result."""
+        results: list[ScanResult] = []
+        with self._db.session() as session:
+            batch = self.cache.matcher.start_batch(session)
+            model = self.text.model(session)
+            for text in texts:
+                try:
+                    extraction = text_extraction(check_post_text(text))
+                except BastionError as exc:
+                    results.append(ScanResult(name=None, error=exc))
+                    continue
+                result = ScanResult(name=None, media=extraction.media, signals=extraction.signals)
+                self._process(
+                    session,
+                    result,
+                    source=source,
+                    external_id=None,
+                    size=len(text.encode("utf-8", errors="replace")),
+                    record=record,
+                    variants=extraction.variants,
+                    extraction=extraction,
+                    batch=batch,
+                    model=model,
+                )
+                results.append(result)
+        return results
+
     def scan_signals(
         self,
         signals: list[Signal],
@@ -288,87 +327,117 @@ class Scanner:
         extraction: Extraction | None = None,
         language: str | None = None,
     ) -> None:
-        sha256 = next((s.value for s in result.signals if s.type == "sha256"), None)
         with self._db.session() as session:
-            now = utcnow()
-            outcome: MatchOutcome = self.cache.matcher.match(
+            self._process(
                 session,
-                result.signals,
-                content_key=sha256 or "",
-                now=now,
-                probe=probe,
-                variants=variants,
-            )
-            result.matches, result.notes = outcome.matches, outcome.notes
-            if extraction is not None and extraction.text is not None:
-                result.text = self.text.analyze(
-                    session,
-                    extraction.text,
-                    extraction.urls,
-                    result.matches,
-                    language_hint=language,
-                )
-            if not record:
-                return
-            content = ContentRow(
-                kind=result.media.kind.value if result.media else "signals",
+                result,
                 source=source,
                 external_id=external_id,
-                name=(result.name or "")[:1024] or None,
-                sha256=sha256,
                 size=size,
-                meta={
-                    "media": _media_dict(result.media) if result.media else None,
-                    "notes": result.notes,
-                    "text": _text_summary(result.text),
+                record=record,
+                probe=probe,
+                variants=variants,
+                extraction=extraction,
+                language=language,
+            )
+
+    def _process(
+        self,
+        session: Session,
+        result: ScanResult,
+        *,
+        source: str,
+        external_id: str | None,
+        size: int | None,
+        record: bool,
+        probe: PhotoProbe | None = None,
+        variants: Sequence[Signal] = (),
+        extraction: Extraction | None = None,
+        language: str | None = None,
+        batch: MatchBatch | None = None,
+        model: Classifier | None = None,
+    ) -> None:
+        """Match, analyse text and record one item in ``session``."""
+        sha256 = next((s.value for s in result.signals if s.type == "sha256"), None)
+        now = utcnow()
+        outcome: MatchOutcome = self.cache.matcher.match(
+            session,
+            result.signals,
+            content_key=sha256 or "",
+            now=now,
+            probe=probe,
+            variants=variants,
+            batch=batch,
+        )
+        result.matches, result.notes = outcome.matches, outcome.notes
+        if extraction is not None and extraction.text is not None:
+            result.text = self.text.analyze(
+                session,
+                extraction.text,
+                extraction.urls,
+                result.matches,
+                language_hint=language,
+                model=model,
+            )
+        if not record:
+            return
+        content = ContentRow(
+            kind=result.media.kind.value if result.media else "signals",
+            source=source,
+            external_id=external_id,
+            name=(result.name or "")[:1024] or None,
+            sha256=sha256,
+            size=size,
+            meta={
+                "media": _media_dict(result.media) if result.media else None,
+                "notes": result.notes,
+                "text": _text_summary(result.text),
+            },
+        )
+        session.add(content)
+        session.flush()
+        session.add_all(
+            SignalRow(
+                content_id=content.id,
+                signal_type=s.type,
+                value=s.value,
+                quality=s.quality,
+                frame_time=s.frame_time,
+            )
+            for s in result.signals
+        )
+        session.add_all(
+            MatchRow(
+                content_id=content.id,
+                bank_entry_id=m.entry_id,
+                bank_name=m.bank,
+                signal_type=m.signal_type,
+                distance=m.distance,
+                threshold=m.threshold,
+                suppressed=m.suppressed,
+                review_only=m.review_only,
+                details={
+                    "detail": m.detail,
+                    "suppressed_by": m.suppressed_by,
+                    "variant": m.variant,
+                    "bank_variant": m.bank_variant,
+                    "verification": m.verification,
                 },
             )
-            session.add(content)
-            session.flush()
-            session.add_all(
-                SignalRow(
-                    content_id=content.id,
-                    signal_type=s.type,
-                    value=s.value,
-                    quality=s.quality,
-                    frame_time=s.frame_time,
-                )
-                for s in result.signals
+            for m in result.matches
+        )
+        session.flush()
+        alerts = self._flood.check(session, result.matches, now)
+        if alerts:
+            result.notes.append(f"flood control raised alert(s) {alerts}")
+        matched_ids = sorted({m.entry_id for m in result.matches})
+        if matched_ids:
+            session.execute(
+                update(BankEntryRow).where(BankEntryRow.id.in_(matched_ids)).values(last_seen=now)
             )
-            session.add_all(
-                MatchRow(
-                    content_id=content.id,
-                    bank_entry_id=m.entry_id,
-                    bank_name=m.bank,
-                    signal_type=m.signal_type,
-                    distance=m.distance,
-                    threshold=m.threshold,
-                    suppressed=m.suppressed,
-                    review_only=m.review_only,
-                    details={
-                        "detail": m.detail,
-                        "suppressed_by": m.suppressed_by,
-                        "variant": m.variant,
-                        "bank_variant": m.bank_variant,
-                        "verification": m.verification,
-                    },
-                )
-                for m in result.matches
+            session.execute(
+                update(BankEntryRow)
+                .where(BankEntryRow.id.in_(matched_ids), BankEntryRow.first_seen.is_(None))
+                .values(first_seen=now)
             )
-            session.flush()
-            alerts = self._flood.check(session, result.matches, now)
-            if alerts:
-                result.notes.append(f"flood control raised alert(s) {alerts}")
-            matched_ids = sorted({m.entry_id for m in result.matches})
-            if matched_ids:
-                session.execute(
-                    update(BankEntryRow)
-                    .where(BankEntryRow.id.in_(matched_ids))
-                    .values(last_seen=now)
-                )
-                session.execute(
-                    update(BankEntryRow)
-                    .where(BankEntryRow.id.in_(matched_ids), BankEntryRow.first_seen.is_(None))
-                    .values(first_seen=now)
-                )
-            result.content_id = content.id
+        result.content_id = content.id
