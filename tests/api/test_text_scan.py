@@ -308,3 +308,38 @@ def test_url_prefix_bank_matches_a_posts_link(client: httpx.Client, bank_name: s
     assert [m["signal_type"] for m in on_domain["matches"] if m["bank"] == bank_name] == ["domain"]
     sibling = _scan_text(client, "Join: t.me/recruit_channel_q2/42 now")
     assert not [m for m in sibling["matches"] if m["bank"] == bank_name]
+
+
+def test_many_posts_are_scanned_in_one_request(client: httpx.Client, bank_name: str) -> None:
+    create_bank(client, bank_name, labels=["tvec6"])
+    added = client.post(
+        f"/v1/banks/{bank_name}/entries",
+        json=[{"signal_type": "domain", "value": "bulk-mirror.example"}],
+    )
+    assert added.status_code == 201, added.text
+    posts = [
+        {"text": "lovely weather at the beach today", "external_id": "p1"},
+        {"text": "files at https://dl.bulk-mirror.example/a.zip", "external_id": "p2"},
+        {"text": "x" * (MAX_POST_CHARS + 1)},
+    ]
+    response = client.post("/v1/scan/texts", json={"texts": posts[:2]})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [bool(r["matches"]) for r in results] == [False, True]
+    assert all(set(r) == set(ScanResponse.model_fields) for r in results)
+    single = _scan_text(client, posts[1]["text"])
+    assert [m["entry_id"] for m in results[1]["matches"]] == [
+        m["entry_id"] for m in single["matches"]
+    ]
+    # Too many, malformed or unknown fields: the stable validation codes, nothing scanned.
+    for bad in ({"texts": []}, {"texts": [{"txt": "x"}]}, {"posts": []}, {"texts": posts}):
+        assert error_code(client.post("/v1/scan/texts", json=bad)) == "validation_error"
+    assert error_code(client.post("/v1/scan/texts", content=b"{")) == "invalid_json"
+
+
+def test_bulk_text_scans_need_the_scan_scope(api: ApiServer) -> None:
+    body = {"texts": [{"text": "hi"}]}
+    with api.client("") as anonymous:
+        assert error_code(anonymous.post("/v1/scan/texts", json=body)) == "unauthorized"
+    with api.client(api.make_key("banks:read")) as reader:
+        assert error_code(reader.post("/v1/scan/texts", json=body)) == "forbidden"

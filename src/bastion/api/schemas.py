@@ -480,3 +480,23 @@ class AlertOut(_Record):
 
 class AlertList(BaseModel):
     alerts: list[AlertOut]
+
+
+# A bulk scan holds at most this many posts: enough to amortise one session, small enough that a
+# request finishes in seconds with the classifier on.
+MAX_BULK_TEXTS = 1000
+
+
+class BulkTextItem(BaseModel):
+    text: str = Field(max_length=200_000)
+    external_id: str | None = Field(None, max_length=255)
+
+
+class BulkTextRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    texts: list[BulkTextItem] = Field(min_length=1, max_length=MAX_BULK_TEXTS)
+
+
+class BulkScanResponse(BaseModel):
+    results: list[ScanResponse] = Field(description="One result per post, in order.")

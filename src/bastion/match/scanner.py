@@ -269,6 +269,7 @@ class Scanner:
         *,
         source: str = "text",
         record: bool = True,
+        external_ids: Sequence[str | None] | None = None,
     ) -> list[ScanResult]:
         """Many posts in one session: one bank list, one index refresh and one classifier
         lookup for the batch (bulk scans and the benchmark's fast mode). Each post is matched,
@@ -277,7 +278,8 @@ class Scanner:
         with self._db.session() as session:
             batch = self.cache.matcher.start_batch(session)
             model = self.text.model(session)
-            for text in texts:
+            ids = list(external_ids) if external_ids is not None else [None] * len(texts)
+            for text, external_id in zip(texts, ids, strict=True):
                 try:
                     extraction = text_extraction(check_post_text(text))
                 except BastionError as exc:
@@ -288,7 +290,7 @@ class Scanner:
                     session,
                     result,
                     source=source,
-                    external_id=None,
+                    external_id=external_id,
                     size=len(text.encode("utf-8", errors="replace")),
                     record=record,
                     variants=extraction.variants,

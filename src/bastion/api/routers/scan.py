@@ -10,9 +10,17 @@ from starlette.concurrency import run_in_threadpool
 
 from bastion.api import work
 from bastion.api.auth import AnyKey, BastionDep, ScanKey
-from bastion.api.inputs import read_scan_input
+from bastion.api.body import read_body
+from bastion.api.inputs import parse_json_model, read_scan_input
 from bastion.api.openapi_bodies import media_body
-from bastion.api.schemas import HashResponse, ScanResponse, SignalTypeList
+from bastion.api.schemas import (
+    MAX_BULK_TEXTS,
+    BulkScanResponse,
+    BulkTextRequest,
+    HashResponse,
+    ScanResponse,
+    SignalTypeList,
+)
 from bastion.match.matcher import default_threshold
 from bastion.signals.base import BytesHasher, DistanceSignal
 from bastion.signals.registry import all_signal_types
@@ -61,6 +69,29 @@ async def scan(
     # Rendered as the scanner renders it (signals without null fields; a long video has
     # thousands); ScanResponse documents the shape and a test holds the two together.
     return JSONResponse(result.to_dict())
+
+
+@router.post(
+    "/scan/texts",
+    response_model=BulkScanResponse,
+    summary="Scan many posts given as text in one request",
+    description=(
+        f'`{{"texts": [{{"text": ..., "external_id": ...}}, ...]}}` with 1 to {MAX_BULK_TEXTS} '
+        "posts. Each is matched, analysed and recorded as a single text scan would be, in one "
+        "database session (one bank list, one index refresh, one classifier lookup): the fast "
+        "path for bulk checks. A post that cannot be scanned has its own `error`; the others "
+        "still are."
+    ),
+)
+async def scan_texts(request: Request, key: ScanKey, bastion: BastionDep) -> JSONResponse:
+    body = await read_body(request, bastion.settings.max_upload_bytes)
+    bulk = parse_json_model(BulkTextRequest, body)
+    results = await run_in_threadpool(
+        bastion.scanner.scan_texts,
+        [item.text for item in bulk.texts],
+        external_ids=[item.external_id for item in bulk.texts],
+    )
+    return JSONResponse({"results": [result.to_dict() for result in results]})
 
 
 @router.post(
