@@ -10,9 +10,9 @@ from bastion.signals.url_canonical import (
     FLAGS,
     MAX_URL_LENGTH,
     canonicalize_url,
-    extract_urls,
     registrable_domain,
 )
+from bastion.signals.url_extract import extract_urls
 
 CYRILLIC_A = "\u0430"
 CYRILLIC_ER = "\u0440"

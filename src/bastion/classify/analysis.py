@@ -30,7 +30,7 @@ from bastion.classify.models import ActiveModel, ModelStore
 from bastion.errors import InvalidInput
 from bastion.match.records import Match
 from bastion.signals.text_body import TextBody
-from bastion.signals.url_canonical import FoundUrl
+from bastion.signals.url_extract import FoundUrl
 
 # Entity and link lists in a result are capped: a spam document can name thousands.
 MAX_LISTED = 200

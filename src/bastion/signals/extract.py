@@ -38,7 +38,7 @@ from bastion.signals.exact import Md5Signal, Sha256Signal
 from bastion.signals.pdq import hash_photo_family
 from bastion.signals.pdq_family import PhotoProbe
 from bastion.signals.text_body import TextBody, body_signals
-from bastion.signals.url_canonical import FoundUrl
+from bastion.signals.url_extract import FoundUrl
 from bastion.signals.video import DEFAULT_LIMITS, hash_video
 
 _CHUNK = 1 << 20

@@ -19,7 +19,8 @@ from bastion.errors import BastionError
 from bastion.signals.base import Signal
 from bastion.signals.text import TextShinglesSignal, text_signals
 from bastion.signals.url import UrlSignal
-from bastion.signals.url_canonical import FoundUrl, canonicalize_url, extract_urls
+from bastion.signals.url_canonical import canonicalize_url
+from bastion.signals.url_extract import FoundUrl, extract_urls
 
 # Links found by the extractor beside the text (an HTML page's hrefs), not in it.
 MAX_LINKS = 1000

@@ -22,9 +22,9 @@ from bastion.signals.url_canonical import (
     CREDENTIALS,
     canonical_host,
     canonicalize_url,
-    extract_urls,
     is_public_suffix,
 )
+from bastion.signals.url_extract import extract_urls
 
 __all__ = ["DomainSignal", "UrlPrefixSignal", "UrlSignal", "url_signals"]
 
