@@ -9,7 +9,8 @@ import pytest
 from bastion.errors import InvalidSignal
 from bastion.index.audio import AudioIndex
 from bastion.index.base import Hit
-from bastion.signals.audio import ChromaprintSignal, format_items, parse_items
+from bastion.signals.audio import ChromaprintSignal
+from bastion.signals.audio_items import format_items, parse_items
 from tests.conftest import needs_chromaprint
 from tests.signals.test_audio import RATE, encode_audio, synth_music, value_of
 

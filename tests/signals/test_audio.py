@@ -19,12 +19,10 @@ import pytest
 from bastion.demo.media import make_video
 from bastion.errors import BastionError, CorruptMedia, InvalidSignal
 from bastion.signals import chromaprint_lib
-from bastion.signals.audio import (
+from bastion.signals.audio import AudioFingerprinter, ChromaprintSignal, audio_fingerprint
+from bastion.signals.audio_items import (
     ITEM_SECONDS,
     MAX_ITEMS,
-    AudioFingerprinter,
-    ChromaprintSignal,
-    audio_fingerprint,
     format_items,
     items_for_seconds,
     parse_items,

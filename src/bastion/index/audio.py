@@ -16,7 +16,7 @@ Search is in two steps:
    (silence, hum and held tones that survived the per-fingerprint filter) are skipped.
 2. *Verification.* For the entries with the most votes (at least :data:`MIN_VOTES`, at most
    :data:`MAX_VERIFIED` entries per query), the best offset and its two neighbours are checked
-   bit by bit with :func:`bastion.signals.audio.align`.
+   bit by bit with :func:`bastion.signals.audio_items.align`.
 
 Storage: postings are kept in sorted segments (keys, entry slots, item positions; 12 bytes per
 banked item) plus the items themselves (4 bytes each), about 130 MB per 1000 hours of banked
@@ -34,11 +34,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from bastion.index.base import Hit, SignalIndex
-from bastion.signals.audio import (
+from bastion.signals.audio import ChromaprintSignal
+from bastion.signals.audio_items import (
     ITEM_SECONDS,
     KEY_BITS,
     MAX_ITEMS,
-    ChromaprintSignal,
     Items,
     best_alignment,
     expand_ranges,
