@@ -178,19 +178,7 @@ def add_hash(
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Add hash values someone else computed (all or nothing: one bad value adds none)."""
-    entries = [
-        NewEntry(
-            signal_type=signal_type,
-            value=value,
-            labels=label or [],
-            note=note_text,
-            added_from="cli",
-        )
-        for value in values
-    ]
-    with open_bastion() as bastion, bastion.db.session() as session:
-        report = bastion.banks.add_entries(session, name, entries, actor=cli_actor())
-    _report(name, report, [], fmt)
+    _add_values(name, signal_type, values, label or [], note_text, fmt)
 
 
 TEXT_SIGNAL_TYPES = ("text_sha256", "text_minhash", "text_shingles")
@@ -249,19 +237,7 @@ def add_url(
     if prefix and domain:
         raise typer.BadParameter("give --prefix or --domain, not both", param_hint="--domain")
     signal_type = "url_prefix" if prefix else "domain" if domain else "url"
-    entries = [
-        NewEntry(
-            signal_type=signal_type,
-            value=value,
-            labels=label or [],
-            note=note_text,
-            added_from="cli",
-        )
-        for value in urls
-    ]
-    with open_bastion() as bastion, bastion.db.session() as session:
-        report = bastion.banks.add_entries(session, name, entries, actor=cli_actor())
-    _report(name, report, [], fmt)
+    _add_values(name, signal_type, urls, label or [], note_text, fmt)
 
 
 def import_file(
@@ -492,3 +468,21 @@ def register(app: typer.Typer) -> None:
     app.command("entry-enable")(entry_enable)
     app.command("entry-delete")(entry_delete)
     app.command("entry-release")(entry_release)
+
+
+def _add_values(
+    name: str,
+    signal_type: str,
+    values: list[str],
+    labels: list[str],
+    note_text: str,
+    fmt: OutputFormat,
+) -> None:
+    """Bank values typed on the command line, all or nothing, and report what was added."""
+    entries = [
+        NewEntry(signal_type=signal_type, value=v, labels=labels, note=note_text, added_from="cli")
+        for v in values
+    ]
+    with open_bastion() as bastion, bastion.db.session() as session:
+        report = bastion.banks.add_entries(session, name, entries, actor=cli_actor())
+    _report(name, report, [], fmt)
