@@ -79,5 +79,14 @@ class DenseVpdqIndex(SignalIndex):
         results.sort(key=lambda hit: (hit.distance, hit.entry_id))
         return results
 
+    def frame_hits(self, values: list[str], max_distance: float) -> list[list[Hit]]:
+        """Per PDQ value, the banked videos with a dense frame within ``max_distance`` (a hit's
+        ``entry_id`` is the video's; one hit per frame found). For sampled live frames, which
+        are matched one at a time rather than as a whole video."""
+        return [
+            [Hit(hit.entry_id >> FRAME_BITS, hit.distance) for hit in hits]
+            for hits in self._frames.search_many(values, max_distance)
+        ]
+
     def __len__(self) -> int:
         return len(self._counts)
