@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -94,6 +94,26 @@ class Settings(BaseSettings):
         20.0, gt=0, description="Total time allowed for one URL fetch."
     )
     fetch_max_redirects: int = Field(5, ge=0, description="Redirects followed by a URL fetch.")
+
+    stream_webhook_url: str | None = Field(
+        None,
+        description="Where `bastion watch` POSTs stream matches as signed `stream.match` events; "
+        "unset sends none.",
+    )
+    stream_webhook_secret: SecretStr | None = Field(
+        None,
+        description="HMAC-SHA256 key signing stream webhooks; required when the URL is set.",
+    )
+    stream_webhook_timeout_seconds: float = Field(
+        5.0, gt=0, description="Time allowed for one stream webhook attempt."
+    )
+    stream_webhook_retries: int = Field(
+        3, ge=0, description="Stream webhook retries after a connection error or a 5xx answer."
+    )
+    stream_webhook_allow_private: bool = Field(
+        False,
+        description="Allow stream webhooks to private, loopback and link-local addresses.",
+    )
 
     scan_workers: int = Field(
         0, ge=0, description="Processes hashing files in `bastion scan`; 0 means one per core."

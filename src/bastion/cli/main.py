@@ -19,7 +19,20 @@ import typer
 from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
-from bastion.cli import alerts, audit, banks, db, demo, hashing, index, keys, model, scan, serve
+from bastion.cli import (
+    alerts,
+    audit,
+    banks,
+    db,
+    demo,
+    hashing,
+    index,
+    keys,
+    model,
+    scan,
+    serve,
+    watch,
+)
 from bastion.cli.context import apply_overrides
 from bastion.errors import BastionError
 
@@ -125,6 +138,7 @@ hashing.register(app)
 scan.register(app)
 serve.register(app)
 demo.register(app)
+watch.register(app)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
