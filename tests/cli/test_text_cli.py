@@ -7,7 +7,6 @@ point the CLI at the ``database_url`` fixture's database.
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 from typing import Any
 
@@ -16,23 +15,9 @@ import pytest
 from bastion.demo.media import make_photo
 from bastion.match.scanner import MAX_POST_CHARS
 
+from ..api.test_text_scan import _document_text
 from ..content.test_pdf_docx import document_xml, make_docx, make_pdf
 from .conftest import Invoke
-
-_WORDS = [
-    "river",
-    "stone",
-    "bright",
-    "ancient",
-    "market",
-    "silver",
-    "window",
-    "garden",
-    "thunder",
-    "quiet",
-    "harbor",
-    "lantern",
-]
 
 
 @pytest.fixture
@@ -47,8 +32,7 @@ def cli_env(data_dir: Path, database_url: str) -> dict[str, str]:
 
 
 def _text(seed: int, words: int = 500) -> str:
-    rng = random.Random(seed)
-    return " ".join(f"{rng.choice(_WORDS)}{rng.randint(0, 999)}" for _ in range(words))
+    return _document_text(seed, words)
 
 
 def _json(cli: Invoke, *args: str, input: str | None = None) -> tuple[int, Any]:

@@ -250,7 +250,7 @@ class Scanner:
         language: str | None = None,
     ) -> ScanResult:
         result = ScanResult(name=name, media=extraction.media, signals=extraction.signals)
-        self._match_and_record(
+        self._in_session(
             result,
             source=source,
             external_id=external_id,
@@ -311,37 +311,13 @@ class Scanner:
         record: bool = True,
     ) -> ScanResult:
         result = ScanResult(name=name, signals=signals)
-        self._match_and_record(
-            result, source=source, external_id=external_id, size=None, record=record
-        )
+        self._in_session(result, source=source, external_id=external_id, size=None, record=record)
         return result
 
-    def _match_and_record(
-        self,
-        result: ScanResult,
-        *,
-        source: str,
-        external_id: str | None,
-        size: int | None,
-        record: bool,
-        probe: PhotoProbe | None = None,
-        variants: Sequence[Signal] = (),
-        extraction: Extraction | None = None,
-        language: str | None = None,
-    ) -> None:
+    def _in_session(self, result: ScanResult, **options: Any) -> None:
+        """:meth:`_process` in a session of its own (one item)."""
         with self._db.session() as session:
-            self._process(
-                session,
-                result,
-                source=source,
-                external_id=external_id,
-                size=size,
-                record=record,
-                probe=probe,
-                variants=variants,
-                extraction=extraction,
-                language=language,
-            )
+            self._process(session, result, **options)
 
     def _process(
         self,

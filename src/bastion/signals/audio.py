@@ -77,14 +77,10 @@ from bastion.signals.audio_items import (
 from bastion.signals.base import DistanceSignal, HashLimits, Signal, SignalType
 from bastion.signals.chromaprint_lib import ChromaprintContext, require_chromaprint
 
+# Damaged-packet tolerance, PyAV error kinds and limits are the video decoder's.
+from bastion.signals.video import DECODE_ERRORS, DEFAULT_LIMITS, MAX_DECODE_ERRORS
+
 AudioSource = bytes | str | PathLike[str]
-DEFAULT_LIMITS = HashLimits()
-
-
-# Damaged packets tolerated before the rest of the stream is given up.
-_MAX_DECODE_ERRORS = 100
-# What PyAV/FFmpeg raise for broken input (FFmpegError subclasses OSError and ValueError).
-_DECODE_ERRORS = (av.FFmpegError, OSError, ValueError, EOFError, MemoryError)
 # Declared input rates outside these are broken files, not audio worth resampling.
 _MIN_INPUT_RATE = 1000
 _MAX_INPUT_RATE = 768_000
@@ -241,7 +237,7 @@ def _open(source: AudioSource) -> InputContainer:
         return av.open(file, "r")
     except (FileNotFoundError, PermissionError, IsADirectoryError):
         raise  # a path that cannot be read is the caller's problem, not bad media
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise CorruptMedia(f"the media could not be opened: {exc}") from exc
 
 
@@ -255,7 +251,7 @@ def _packets(
             packet = next(demuxer)
         except StopIteration:
             return
-        except _DECODE_ERRORS:
+        except DECODE_ERRORS:
             extra["audio_truncated"] = 1
             return
         if not packet.is_discard:
@@ -283,10 +279,10 @@ def _fingerprint_stream(
             break
         try:
             frames = codec.decode(packet)
-        except _DECODE_ERRORS as exc:
+        except DECODE_ERRORS as exc:
             # A damaged packet: the next ones may well decode.
             errors += 1
-            if errors > _MAX_DECODE_ERRORS:
+            if errors > MAX_DECODE_ERRORS:
                 if not decoded:
                     raise CorruptMedia(f"no audio could be decoded: {exc}") from exc
                 extra["audio_truncated"] = 1
@@ -330,7 +326,7 @@ def audio_fingerprint(
         return _fingerprint_stream(container, container.streams.audio[0], max_seconds)
     except BastionError:
         raise
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise CorruptMedia(f"the audio could not be read: {exc}") from exc
     finally:
         container.close()

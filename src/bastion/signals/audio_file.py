@@ -26,9 +26,7 @@ from bastion.errors import CorruptMedia
 from bastion.signals.audio import AudioSource, audio_fingerprint
 from bastion.signals.base import ContentKind, HashLimits, MediaInfo, Signal
 from bastion.signals.chromaprint_lib import ChromaprintUnavailable, chromaprint_available
-
-# What PyAV/FFmpeg raise for input it cannot read (FFmpegError subclasses OSError, ValueError).
-_OPEN_ERRORS = (av.FFmpegError, OSError, ValueError, EOFError, MemoryError)
+from bastion.signals.video import DECODE_ERRORS
 
 
 def _probe(source: AudioSource, media: MediaInfo) -> bool:
@@ -38,7 +36,7 @@ def _probe(source: AudioSource, media: MediaInfo) -> bool:
         container = av.open(file, "r")
     except (FileNotFoundError, PermissionError, IsADirectoryError):
         raise  # a path that cannot be read is the caller's problem, not bad media
-    except _OPEN_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise CorruptMedia(f"the media could not be opened: {exc}") from exc
     try:
         if not container.streams.audio:

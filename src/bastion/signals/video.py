@@ -86,9 +86,9 @@ _SKIPPABLE_CODECS = frozenset({"h264"})
 # Bounds the work a file with absurdly many tiny frames can cause (fps far above any camera).
 _MAX_FRAMES_PER_SECOND = 240
 # Damaged packets tolerated before a stream is given up as broken.
-_MAX_DECODE_ERRORS = 100
+MAX_DECODE_ERRORS = 100
 # What PyAV/FFmpeg raise for broken input (FFmpegError subclasses OSError and ValueError).
-_DECODE_ERRORS = (av.FFmpegError, OSError, ValueError, EOFError, MemoryError)
+DECODE_ERRORS = (av.FFmpegError, OSError, ValueError, EOFError, MemoryError)
 
 
 def _mean_quality(frames: list[VpdqFrame]) -> int:
@@ -132,7 +132,7 @@ def _open(source: VideoSource, limits: HashLimits) -> InputContainer:
         return av.open(file, "r", options={"max_pixels": str(limits.max_video_pixels)})
     except (FileNotFoundError, PermissionError, IsADirectoryError):
         raise  # a path that cannot be read is the caller's problem, not bad media
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise CorruptMedia(f"the video could not be opened: {exc}") from exc
 
 
@@ -264,7 +264,7 @@ def _packets(
             packet = next(demuxer)
         except StopIteration:
             return
-        except _DECODE_ERRORS:
+        except DECODE_ERRORS:
             media.extra["truncated"] = 1
             return
         if not packet.is_discard:  # frames before an edit list's start are not shown
@@ -291,10 +291,10 @@ def _decode(
         codec.skip_frame = "NONREF" if sampler.may_skip(packet) else "DEFAULT"
         try:
             decoded = codec.decode(packet)
-        except _DECODE_ERRORS as exc:
+        except DECODE_ERRORS as exc:
             # A damaged packet: later ones (the next keyframe) may well decode.
             errors += 1
-            if errors > _MAX_DECODE_ERRORS:
+            if errors > MAX_DECODE_ERRORS:
                 if not frames:
                     raise CorruptMedia(f"no frame of the video could be decoded: {exc}") from exc
                 break
@@ -377,7 +377,7 @@ def hash_video(
         return VideoHash(frames, media, collector.finish() if collector else {})
     except BastionError:
         raise
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         raise CorruptMedia(f"the video could not be read: {exc}") from exc
     finally:
         container.close()

@@ -28,9 +28,8 @@ from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 
 from bastion.errors import CorruptMedia, FetchFailed, InvalidInput, VideoNoStream
+from bastion.signals.video import DECODE_ERRORS
 
-# What PyAV/FFmpeg raise for broken input (FFmpegError subclasses OSError and ValueError).
-_DECODE_ERRORS = (av.FFmpegError, OSError, ValueError, EOFError, MemoryError)
 # Damaged packets tolerated in a row before the stream is given up as broken.
 _MAX_DECODE_ERRORS = 100
 # Frames larger than this are refused by FFmpeg itself (a hostile stream cannot exhaust memory).
@@ -101,14 +100,14 @@ class StreamSource:
                 packet = next(demuxer)
             except StopIteration:
                 return
-            except _DECODE_ERRORS:
+            except DECODE_ERRORS:
                 self.truncated = True
                 return
             if packet.is_discard:
                 continue
             try:
                 frames = codec.decode(packet)
-            except _DECODE_ERRORS as exc:
+            except DECODE_ERRORS as exc:
                 # A damaged packet: the next keyframe may well decode.
                 errors += 1
                 if errors > _MAX_DECODE_ERRORS:
@@ -177,7 +176,7 @@ def open_source(
     options = {"max_pixels": str(_MAX_PIXELS)}
     try:
         container = av.open(target, "r", options=options, timeout=10.0 if is_url else None)
-    except _DECODE_ERRORS as exc:
+    except DECODE_ERRORS as exc:
         if is_url:
             raise FetchFailed(f"the stream could not be opened: {exc}") from exc
         raise CorruptMedia(f"the video could not be opened: {exc}") from exc
