@@ -66,6 +66,32 @@ elif ! ocr_ready; then
     echo "install.sh: without tesseract-ocr, text in images will not be read (OCR unavailable)" >&2
 fi
 
+# Livestreams: PyAV reads RTMP, RTSP and HLS itself; SRT goes through Debian's ffmpeg as a relay
+# (without it, Bastion runs and refuses srt:// sources with a clear error). The tests and the
+# benchmarks also push real streams with ffmpeg to nginx's RTMP module on loopback.
+stream_ready() {
+  command -v ffmpeg >/dev/null 2>&1 || return 1
+  if [ "$extra" = test ] || [ "$extra" = bench ]; then
+    command -v nginx >/dev/null 2>&1 && [ -e /usr/lib/nginx/modules/ngx_rtmp_module.so ] || return 1
+  fi
+}
+if ! stream_ready; then
+  if [ "$extra" = test ] || [ "$extra" = bench ]; then
+    # policy-rc.d 101: the package must not start a system nginx; the tests run their own.
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+      as_root chmod +x "$policy"
+      apt_install ffmpeg nginx libnginx-mod-rtmp || { as_root rm -f "$policy"; exit 1; }
+      as_root rm -f "$policy"
+    else
+      apt_install ffmpeg nginx libnginx-mod-rtmp
+    fi
+  else
+    apt_install ffmpeg || echo "install.sh: without ffmpeg, srt:// streams cannot be watched" >&2
+  fi
+fi
+
 case "$extra" in
   "") spec="." ;;
   test) spec=".[test]" ;;
