@@ -148,6 +148,18 @@ class AlertNotFound(NotFound):
     code = "alert_not_found"
 
 
+class StreamNotFound(NotFound):
+    code = "stream_not_found"
+
+
+class CaseNotFound(NotFound):
+    code = "case_not_found"
+
+
+class IncidentNotFound(NotFound):
+    code = "incident_not_found"
+
+
 class Conflict(BastionError):
     code = "conflict"
     status = 409
@@ -155,6 +167,24 @@ class Conflict(BastionError):
 
 class BankExists(Conflict):
     code = "bank_exists"
+
+
+class IncidentExists(Conflict):
+    code = "incident_exists"
+
+
+class IncidentClosed(Conflict):
+    code = "incident_closed"
+
+
+class StreamNotWatching(Conflict):
+    """The stream is not being watched in this process, or has no footage for that time range."""
+
+    code = "stream_not_watching"
+
+
+class StreamLimitReached(Conflict):
+    code = "stream_limit_reached"
 
 
 # --- access -------------------------------------------------------------------------------------

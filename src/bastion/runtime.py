@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bastion.accounts.keys import ApiKeys
 from bastion.audit import AuditLog
+from bastion.banks.incidents import Incidents
 from bastion.banks.service import Banks
 from bastion.match.alerts import Alerts
 from bastion.match.scanner import Scanner
+from bastion.review.cases import Cases
 from bastion.settings import Settings
 from bastion.storage.db import Database
+
+if TYPE_CHECKING:
+    from bastion.stream.manager import StreamManager
 
 
 @dataclass
@@ -22,6 +28,9 @@ class Bastion:
     keys: ApiKeys
     scanner: Scanner
     alerts: Alerts
+    cases: Cases
+    incidents: Incidents
+    _streams: StreamManager | None = field(default=None, init=False, repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, upgrade: bool = True) -> Bastion:
@@ -30,15 +39,29 @@ class Bastion:
         if upgrade:
             db.upgrade()
         audit = AuditLog()
+        banks = Banks(audit)
         return cls(
             settings=settings,
             db=db,
             audit=audit,
-            banks=Banks(audit),
+            banks=banks,
             keys=ApiKeys(audit),
             scanner=Scanner(db, settings, audit),
             alerts=Alerts(audit),
+            cases=Cases(audit),
+            incidents=Incidents(audit, banks),
         )
 
+    @property
+    def streams(self) -> StreamManager:
+        """The streams this process watches, started on first use (watchers are threads)."""
+        if self._streams is None:
+            from bastion.stream.manager import StreamManager  # PyAV loads only when needed
+
+            self._streams = StreamManager(self)
+        return self._streams
+
     def close(self) -> None:
+        if self._streams is not None:
+            self._streams.close()
         self.db.dispose()

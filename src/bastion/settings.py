@@ -115,6 +115,37 @@ class Settings(BaseSettings):
         description="Allow stream webhooks to private, loopback and link-local addresses.",
     )
 
+    stream_allow_private: bool = Field(
+        False,
+        description="Let the API watch streams on private, loopback and link-local addresses "
+        "(a platform's internal media servers); `bastion watch` always may.",
+    )
+    stream_files_dir: Path | None = Field(
+        None,
+        description="Folder whose video files the API may play as live streams; unset refuses "
+        "file sources in the API.",
+    )
+    stream_max_streams: int = Field(
+        50, ge=1, description="Streams one process watches at once; more are refused."
+    )
+    stream_history_seconds: float = Field(
+        3600.0,
+        gt=0,
+        description="Seconds of each stream's sampled hashes kept for banking a range of it.",
+    )
+    stream_reconnect_initial_seconds: float = Field(
+        1.0, gt=0, description="First wait before reconnecting a lost stream; doubles each time."
+    )
+    stream_reconnect_max_seconds: float = Field(
+        60.0, gt=0, description="Longest wait between reconnection attempts."
+    )
+    stream_reconnect_attempts: int = Field(
+        0,
+        ge=0,
+        description="Failed reconnection attempts in a row before a stream is given up; "
+        "0 retries for as long as it is watched.",
+    )
+
     scan_workers: int = Field(
         0, ge=0, description="Processes hashing files in `bastion scan`; 0 means one per core."
     )

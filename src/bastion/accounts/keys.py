@@ -25,6 +25,10 @@ SCOPES: dict[str, str] = {
     "banks:read": "list banks and their entries",
     "banks:write": "create, change and delete banks and entries",
     "audit:read": "read the audit log",
+    "streams:read": "list watched streams and their status, incidents",
+    "streams:write": "start and stop watching streams, bank a range of a stream",
+    "incidents:write": "declare and close incidents (crisis mode)",
+    "cases:read": "list and read cases with their blurred evidence images",
     "admin": "everything, including managing API keys",
 }
 KEY_PREFIX = "bst"

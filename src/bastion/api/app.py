@@ -14,7 +14,19 @@ from bastion.api.auth import BastionProvider
 from bastion.api.body import BodyLimitMiddleware
 from bastion.api.errors import install_error_handlers
 from bastion.api.hma import router as hma_router
-from bastion.api.routers import alerts, audit, banks, docs, entries, health, keys, scan
+from bastion.api.routers import (
+    alerts,
+    audit,
+    banks,
+    cases,
+    docs,
+    entries,
+    health,
+    incidents,
+    keys,
+    scan,
+    streams,
+)
 from bastion.api.schemas import BODY_MODELS, ErrorResponse
 from bastion.runtime import Bastion
 from bastion.settings import get_settings
@@ -78,7 +90,7 @@ def create_app(bastion: Bastion | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)
     app.include_router(health.router)
     app.include_router(docs.router)
-    for module in (scan, banks, entries, keys, audit, alerts):
+    for module in (scan, banks, entries, keys, audit, alerts, streams, incidents, cases):
         app.include_router(module.router, responses=_ERRORS)
     app.include_router(hma_router)  # HMA 2.x-compatible /h, /m, /c (docs/hma-compatibility.md)
 

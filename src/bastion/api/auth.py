@@ -54,15 +54,25 @@ class BastionProvider:
             return self._bastion
 
     def warm_up(self) -> None:
-        """Load the matching indexes now, so the first upload does not wait for a large bank.
+        """Load the matching indexes now, so the first upload does not wait for a large bank,
+        then resume the streams that were being watched when the process last stopped.
 
         Runs in a background thread at start-up; a database that is not up yet is no error here
         (the first request retries and reports it).
         """
         try:
-            self.get().scanner.cache.status()
+            bastion = self.get()
+            bastion.scanner.cache.status()
         except Exception:
             log.info("index warm-up skipped: the database is not ready yet", exc_info=True)
+            return
+        try:
+            resumed = bastion.streams.resume()
+        except Exception:
+            log.exception("watched streams could not be resumed")
+            return
+        if resumed:
+            log.info("resumed watching %d stream(s): %s", len(resumed), resumed)
 
     def close(self) -> None:
         """Release the database pool, if this provider opened it."""
@@ -111,4 +121,8 @@ BanksReadKey = Annotated[ApiKeyInfo, Depends(require("banks:read"))]
 BanksWriteKey = Annotated[ApiKeyInfo, Depends(require("banks:write"))]
 AuditKey = Annotated[ApiKeyInfo, Depends(require("audit:read"))]
 AdminKey = Annotated[ApiKeyInfo, Depends(require("admin"))]
+StreamsReadKey = Annotated[ApiKeyInfo, Depends(require("streams:read"))]
+StreamsWriteKey = Annotated[ApiKeyInfo, Depends(require("streams:write"))]
+IncidentsWriteKey = Annotated[ApiKeyInfo, Depends(require("incidents:write"))]
+CasesReadKey = Annotated[ApiKeyInfo, Depends(require("cases:read"))]
 BastionDep = Annotated[Bastion, Depends(get_bastion)]

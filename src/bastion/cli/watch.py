@@ -1,8 +1,10 @@
 """``bastion watch``: watch live streams (or recordings) for banked footage and raise alerts.
 
-Each source (a stream URL or a video file) is opened with :func:`open_source` and watched by its
-own :class:`StreamWatcher` in its own thread; all of them share one :class:`Bastion`, so the
-indexes are loaded once and an entry banked while watching is matched on every stream. Every
+Each source (a stream URL or a video file) is watched by its own
+:class:`~bastion.stream.runner.StreamRunner` thread; all of them share one :class:`Bastion`, so
+the indexes are loaded once and an entry banked while watching is matched on every stream. A
+stream URL that fails or ends is reconnected with doubling back-off up to
+``--reconnect-attempts`` times in a row (default 3; 0 retries until Ctrl-C). Every
 alert is printed as it fires (a JSON line with ``--format json``, a line for people otherwise),
 then recorded and, when ``BASTION_STREAM_WEBHOOK_URL`` is set, sent to the platform as a signed
 ``stream.match`` event by :class:`AlertDispatcher`.
@@ -10,8 +12,9 @@ then recorded and, when ``BASTION_STREAM_WEBHOOK_URL`` is set, sent to the platf
 At the end (every source ended, ``--max-seconds`` reached, or Ctrl-C) each stream's status is
 printed. Exit code precedence, as for ``scan``: 1 when any alert fired, even if a source failed,
 because an alert is what the caller must act on; otherwise 3 for an internal error in a watcher,
-2 when a source could not be opened or decoded (``<stream>: <code>: <detail>`` on stderr as soon
-as it fails; the other streams keep running), 0 otherwise.
+2 when a source could not be opened or decoded, or broke off and did not come back
+(``<stream>: <code>: <detail>`` on stderr at the end; the other streams keep running meanwhile),
+0 otherwise.
 
 Streams are named by :func:`stream_label` everywhere (output, errors, alerts, the webhook): a
 stream key in the URL's credentials, query or fragment never leaves the process.
@@ -23,18 +26,15 @@ the statuses.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 import typer
 from rich.text import Text
 
-from bastion.act.webhook import WebhookAction
 from bastion.cli.context import load_settings, open_bastion
 from bastion.cli.output import (
     FormatOption,
@@ -45,20 +45,10 @@ from bastion.cli.output import (
     problem,
     stdout_console,
 )
-from bastion.errors import BastionError, ConfigurationError, UrlBlocked
-from bastion.ingest.address_policy import parse_target
-from bastion.runtime import Bastion
-from bastion.settings import Settings
-from bastion.stream.alerting import AlertDispatcher, stream_label
-from bastion.stream.sampler import DEFAULT_RATE, Sampler
-from bastion.stream.source import open_source
-from bastion.stream.watcher import StreamAlert, StreamWatcher
-
-# Stream seconds a watcher runs between checks for Ctrl-C (about a wall second when live).
-_CHUNK_SECONDS = 1.0
-# The sampler's default floor for the governor; a lower --rate lowers the floor with it.
-_MIN_RATE = 0.125
-_INTERNAL_ERROR = "internal_error"
+from bastion.stream.alerting import AlertDispatcher, stream_label, stream_webhook
+from bastion.stream.runner import INTERNAL_ERROR, ReconnectPolicy, StreamRunner, StreamSpec
+from bastion.stream.sampler import DEFAULT_RATE
+from bastion.stream.watcher import StreamAlert
 
 STATUS_COLUMNS = [
     "stream",
@@ -102,69 +92,39 @@ MaxSecondsOption = Annotated[
     ),
 ]
 
+ReconnectOption = Annotated[
+    int,
+    typer.Option(
+        "--reconnect-attempts",
+        help="Reconnections in a row tried, with doubling back-off, when a stream URL fails or "
+        "ends, before giving it up; 0 retries until stopped. Files are never reconnected.",
+    ),
+]
+
 
 @dataclass(slots=True)
 class _Stream:
-    """One source and what became of it; written by its thread, read after the threads end."""
+    """One source, its runner, and the status shown at the end."""
 
     target: str
     label: str
-    watcher: StreamWatcher | None = None
-    alerts: int = 0
-    ended: bool = False
-    error_code: str | None = None
-    error_detail: str = ""
+    runner: StreamRunner | None = None
 
-    def state(self) -> str:
-        if self.error_code is not None:
-            return "error"
-        return "ended" if self.ended else "stopped"
+    def snapshot(self) -> dict[str, Any]:
+        return self.runner.snapshot() if self.runner is not None else {"state": "connecting"}
+
+    @property
+    def alerts(self) -> int:
+        return self.runner.alerts if self.runner is not None else 0
+
+    @property
+    def error_code(self) -> str | None:
+        error = self.snapshot().get("error")
+        return error["code"] if error else None
 
     def to_dict(self) -> dict[str, Any]:
-        status = self.watcher.status() if self.watcher is not None else None
-        return {
-            "type": "status",
-            "stream": self.label,
-            "state": self.state(),
-            "frames_sampled": status.frames_sampled if status else 0,
-            "frames_skipped": status.frames_skipped if status else 0,
-            "current_rate": status.current_rate if status else None,
-            "target_rate": status.target_rate if status else None,
-            "lag_seconds": status.lag_seconds if status else None,
-            "cpu_seconds_per_frame": status.cpu_seconds_per_frame if status else None,
-            "alerts": self.alerts,
-            "error": (
-                {"code": self.error_code, "detail": self.error_detail}
-                if self.error_code is not None
-                else None
-            ),
-        }
-
-
-def stream_webhook(settings: Settings) -> WebhookAction | None:
-    """The webhook stream alerts are sent to, or None when ``BASTION_STREAM_WEBHOOK_URL`` is
-    unset. A URL without a secret, or one the address policy can never accept, is a
-    configuration error raised before any stream is opened."""
-    url = (settings.stream_webhook_url or "").strip()
-    if not url:
-        return None
-    secret = settings.stream_webhook_secret
-    if secret is None or not secret.get_secret_value():
-        raise ConfigurationError(
-            "BASTION_STREAM_WEBHOOK_SECRET must be set when BASTION_STREAM_WEBHOOK_URL is: "
-            "stream webhooks are signed with it, and unsigned ones could be forged"
-        )
-    try:
-        parse_target(url)
-    except UrlBlocked as exc:
-        raise ConfigurationError(f"BASTION_STREAM_WEBHOOK_URL is refused: {exc.detail}") from None
-    return WebhookAction(
-        url,
-        secret.get_secret_value(),
-        timeout=settings.stream_webhook_timeout_seconds,
-        retries=settings.stream_webhook_retries,
-        allow_private=settings.stream_webhook_allow_private,
-    )
+        snapshot = self.snapshot()
+        return {"type": "status", "stream": self.label, **snapshot}
 
 
 class _Printer:
@@ -175,7 +135,7 @@ class _Printer:
         self._lock = threading.Lock()
 
     def alert(self, alert: StreamAlert) -> None:
-        record = dataclasses.asdict(alert)
+        record = alert.record()
         record["stream"] = stream_label(alert.stream)
         record["action"] = "review" if alert.review_only else "cut"
         with self._lock:
@@ -196,70 +156,30 @@ class _Printer:
             )
 
 
-def _scrubbed(detail: str, stream: _Stream) -> str:
-    """An error's detail with the stream's full URL (which may carry a key) replaced."""
-    return detail.replace(stream.target, stream.label) if stream.target != stream.label else detail
-
-
-def _watch_one(
-    bastion: Bastion,
-    stream: _Stream,
-    *,
-    live: bool,
-    rate: float,
-    max_seconds: float | None,
-    on_alert: Callable[[StreamAlert], None],
-    stop: threading.Event,
-) -> None:
-    """A watcher thread: open, watch a stream second at a time until the end, the time limit
-    or a stop request; failures are recorded on ``stream`` and reported on stderr."""
-
-    def counted(alert: StreamAlert) -> None:
-        stream.alerts += 1
-        on_alert(alert)
-
+def _wait(streams: list[_Stream]) -> bool:
+    """Wait for every runner; on Ctrl-C ask them to stop, wait again, return True."""
     try:
-        with open_source(stream.target, live=live) as source:
-            stream.watcher = StreamWatcher(
-                bastion,
-                source,
-                on_alert=counted,
-                name=stream.label,
-                sampler=Sampler(rate, min_rate=min(_MIN_RATE, rate)),
-            )
-            watched = 0.0
-            while not stop.is_set():
-                chunk = _CHUNK_SECONDS
-                if max_seconds is not None:
-                    chunk = min(chunk, max_seconds - watched)
-                    if chunk <= 0:
-                        break
-                if stream.watcher.run(max_seconds=chunk):
-                    stream.ended = True
-                    break
-                watched += chunk
-    except BastionError as exc:
-        stream.error_code, stream.error_detail = exc.code, _scrubbed(exc.detail, stream)
-    except Exception as exc:  # a bug: this stream stops, the others go on
-        stream.error_code = _INTERNAL_ERROR
-        stream.error_detail = _scrubbed(f"{type(exc).__name__}: {exc}", stream)
-    if stream.error_code is not None:
-        problem(stream.label, stream.error_code, stream.error_detail)
-
-
-def _wait(threads: list[threading.Thread], stop: threading.Event) -> bool:
-    """Wait for every watcher; on Ctrl-C ask them to stop, wait again, return True."""
-    try:
-        for thread in threads:
-            while thread.is_alive():
-                thread.join(timeout=0.5)  # a bounded join, so Ctrl-C is seen promptly
+        for stream in streams:
+            assert stream.runner is not None
+            while stream.runner.alive:
+                stream.runner.thread.join(timeout=0.5)  # bounded, so Ctrl-C is seen promptly
     except KeyboardInterrupt:
-        stop.set()
         note("stopping the watchers (at their next stream second)...")
-        for thread in threads:
-            thread.join()
+        for stream in streams:
+            assert stream.runner is not None
+            stream.runner.stop()
+        for stream in streams:
+            assert stream.runner is not None
+            stream.runner.thread.join()
         return True
     return False
+
+
+def _report_failures(streams: list[_Stream]) -> None:
+    for stream in streams:
+        error = stream.snapshot().get("error")
+        if error:
+            problem(stream.label, error["code"], error["detail"])
 
 
 def _render_statuses(fmt: OutputFormat, streams: list[_Stream]) -> None:
@@ -293,7 +213,7 @@ def _render_statuses(fmt: OutputFormat, streams: list[_Stream]) -> None:
 def exit_code(streams: list[_Stream]) -> int:
     if any(stream.alerts for stream in streams):
         return 1
-    if any(stream.error_code == _INTERNAL_ERROR for stream in streams):
+    if any(stream.error_code == INTERNAL_ERROR for stream in streams):
         return 3
     if any(stream.error_code is not None for stream in streams):
         return 2
@@ -305,6 +225,7 @@ def watch_command(
     live: LiveOption = None,
     rate: RateOption = DEFAULT_RATE,
     max_seconds: MaxSecondsOption = None,
+    reconnect_attempts: ReconnectOption = 3,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Watch streams or video files for banked footage; alert as matches fire, exit 1 if any
@@ -315,10 +236,12 @@ def watch_command(
         raise typer.BadParameter("must be more than 0", param_hint="--rate")
     if max_seconds is not None and not max_seconds > 0:
         raise typer.BadParameter("must be more than 0", param_hint="--max-seconds")
-    webhook = stream_webhook(load_settings())
+    if reconnect_attempts < 0:
+        raise typer.BadParameter("must be 0 or more", param_hint="--reconnect-attempts")
+    settings = load_settings()
+    webhook = stream_webhook(settings)
     streams = [_Stream(target, stream_label(target)) for target in sources]
     printer = _Printer(fmt)
-    stop = threading.Event()
     with open_bastion() as bastion:
         dispatcher = AlertDispatcher(bastion, webhook=webhook)
 
@@ -326,24 +249,23 @@ def watch_command(
             printer.alert(alert)  # the operator sees it at once, before a slow webhook answers
             dispatcher(alert)
 
-        threads = [
-            threading.Thread(
-                target=_watch_one,
-                args=(bastion, stream),
-                kwargs={
-                    "live": bool(live),
-                    "rate": rate,
-                    "max_seconds": max_seconds,
-                    "on_alert": on_alert,
-                    "stop": stop,
-                },
-                name=f"watch-{index}",
+        policy = ReconnectPolicy(
+            settings.stream_reconnect_initial_seconds,
+            settings.stream_reconnect_max_seconds,
+            reconnect_attempts,
+        )
+        for index, stream in enumerate(streams):
+            stream.runner = StreamRunner(
+                bastion,
+                StreamSpec(index, stream.target, stream.label, live=bool(live), rate=rate),
+                on_alert=on_alert,
+                reconnect=policy,
+                history_seconds=min(settings.stream_history_seconds, 60.0),
+                max_stream_seconds=max_seconds,
             )
-            for index, stream in enumerate(streams)
-        ]
-        for thread in threads:
-            thread.start()
-        interrupted = _wait(threads, stop)
+            stream.runner.start()
+        interrupted = _wait(streams)
+    _report_failures(streams)
     _render_statuses(fmt, streams)
     alerts = sum(stream.alerts for stream in streams)
     failed = sum(1 for stream in streams if stream.error_code is not None)

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -264,3 +265,88 @@ class ClassifierModelRow(Base):
     # Weights, biases and thresholds of every head (``bastion.classify.heads.ModelSpec``).
     heads: Mapped[dict[str, Any]] = mapped_column(default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class IncidentRow(Base):
+    """A declared crisis (an attack being broadcast): its crisis bank receives the new footage,
+    and every watcher and scanner matches it at once."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    severity: Mapped[str] = mapped_column(String(16), default="critical")
+    # Kept (SET NULL) when the bank is deleted: the incident stays on record.
+    bank_id: Mapped[int | None] = mapped_column(ForeignKey("bank.id", ondelete="SET NULL"))
+    declared_by: Mapped[str] = mapped_column(String(255))
+    declared_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_by: Mapped[str | None] = mapped_column(String(255))
+    closed_at: Mapped[datetime | None] = mapped_column()
+
+
+class StreamRow(Base):
+    """A stream an operator asked Bastion to watch. ``url`` may carry a stream key: it is only
+    ever shown as ``label`` (credentials, query and fragment removed)."""
+
+    __tablename__ = "stream"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    url: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(Text)
+    live: Mapped[bool] = mapped_column(Boolean, default=True)
+    rate: Mapped[float] = mapped_column(Float, default=1.0)
+    # "watching" until an operator stops it; a restarted process resumes the watching ones.
+    desired_state: Mapped[str] = mapped_column(String(16), default="watching", index=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id", ondelete="SET NULL"))
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stopped_by: Mapped[str | None] = mapped_column(String(255))
+    stopped_at: Mapped[datetime | None] = mapped_column()
+
+
+class CaseRow(Base):
+    """Something people must review and decide. Stream matches open one at once, with high
+    priority; the review workbench adds assignment, decisions and appeals."""
+
+    __tablename__ = "review_case"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    # 0-100, higher first; see bastion.review.cases for the scale.
+    priority: Mapped[int] = mapped_column(Integer, default=50, index=True)
+    severity: Mapped[str] = mapped_column(String(16), default="high")
+    title: Mapped[str] = mapped_column(Text)
+    labels: Mapped[list[str]] = mapped_column(default=list)
+    source: Mapped[str] = mapped_column(Text, default="")
+    stream_id: Mapped[int | None] = mapped_column(ForeignKey("stream.id", ondelete="SET NULL"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alert.id", ondelete="SET NULL"))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id", ondelete="SET NULL"))
+    bank_name: Mapped[str | None] = mapped_column(String(128))
+    entry_id: Mapped[int | None] = mapped_column(Integer)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class EvidenceImageRow(Base):
+    """A small picture of what matched, stored already blurred and greyscale: it lets a reviewer
+    recognise the scene without Bastion keeping the footage itself (media is not kept)."""
+
+    __tablename__ = "evidence_image"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("review_case.id", ondelete="CASCADE"), index=True
+    )
+    alert_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert.id", ondelete="CASCADE"), index=True
+    )
+    media_type: Mapped[str] = mapped_column(String(64), default="image/jpeg")
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,8 +3,10 @@
 :class:`AlertDispatcher` is the ``on_alert`` a :class:`~bastion.stream.watcher.StreamWatcher`
 calls. For each :class:`StreamAlert` it
 
-1. records an alert (kind ``stream_match``) with an audit event in one transaction, before
-   anything leaves the process: the operator's record never depends on the platform answering;
+1. records an alert (kind ``stream_match``), opens a case of the highest priority for it (linked
+   to the stream and, when the entry is in an incident's crisis bank, to the incident) with the
+   blurred thumbnail as its evidence image, and audits both, in one transaction, before anything
+   leaves the process: the operator's record never depends on the platform answering;
 2. sends the signed webhook event ``stream.match`` carrying the alert, with an action hint of
    ``cut`` (or ``review`` for an entry quarantined by flood control, which must not cut a
    broadcast on its own), when a webhook is configured;
@@ -17,18 +19,24 @@ answer, which covers recording it and delivering it. It is set only for delivere
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from bastion.act.webhook import WebhookAction, WebhookResult
-from bastion.storage.models import AlertRow
+from bastion.errors import ConfigurationError, UrlBlocked
+from bastion.ingest.address_policy import parse_target
+from bastion.review.cases import LIVE_STREAM_PRIORITY, CaseInfo, NewCase
+from bastion.storage.models import AlertRow, BankRow, IncidentRow
 from bastion.stream.watcher import StreamAlert
 
 if TYPE_CHECKING:
     from bastion.runtime import Bastion
+    from bastion.settings import Settings
 
 STREAM_MATCH_KIND: Final = "stream_match"
 STREAM_MATCH_EVENT: Final = "stream.match"
@@ -55,6 +63,32 @@ def stream_label(name: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
+def stream_webhook(settings: Settings) -> WebhookAction | None:
+    """The webhook stream alerts are sent to, or None when ``BASTION_STREAM_WEBHOOK_URL`` is
+    unset. A URL without a secret, or one the address policy can never accept, is a
+    configuration error raised before any stream is opened."""
+    url = (settings.stream_webhook_url or "").strip()
+    if not url:
+        return None
+    secret = settings.stream_webhook_secret
+    if secret is None or not secret.get_secret_value():
+        raise ConfigurationError(
+            "BASTION_STREAM_WEBHOOK_SECRET must be set when BASTION_STREAM_WEBHOOK_URL is: "
+            "stream webhooks are signed with it, and unsigned ones could be forged"
+        )
+    try:
+        parse_target(url)
+    except UrlBlocked as exc:
+        raise ConfigurationError(f"BASTION_STREAM_WEBHOOK_URL is refused: {exc.detail}") from None
+    return WebhookAction(
+        url,
+        secret.get_secret_value(),
+        timeout=settings.stream_webhook_timeout_seconds,
+        retries=settings.stream_webhook_retries,
+        allow_private=settings.stream_webhook_allow_private,
+    )
+
+
 class AlertDispatcher:
     """Records each stream alert and, when configured, sends it to the platform's webhook.
 
@@ -73,19 +107,25 @@ class AlertDispatcher:
         self._webhook = webhook
         self._clock = clock
 
-    def __call__(self, alert: StreamAlert) -> None:
+    def __call__(self, alert: StreamAlert, *, stream_id: int | None = None) -> None:
         received = self._clock()
-        details: dict[str, Any] = dataclasses.asdict(alert)
+        details: dict[str, Any] = alert.record()
         details["stream"] = stream_label(alert.stream)
+        details["stream_id"] = stream_id
         details["action"] = "review" if alert.review_only else "cut"
-        alert_id = self._record(alert, details)
+        alert_id, case = self._record(alert, details, stream_id)
         if self._webhook is None:
             return
-        result = self._webhook.send(STREAM_MATCH_EVENT, {"alert_id": alert_id, **details})
+        payload = {"alert_id": alert_id, "case_id": case.id, **details}
+        if case.incident_id is not None:
+            payload["incident_id"] = case.incident_id
+        result = self._webhook.send(STREAM_MATCH_EVENT, payload)
         latency = alert.latency_seconds + (self._clock() - received) if result.delivered else None
         self._record_delivery(alert_id, result, latency)
 
-    def _record(self, alert: StreamAlert, details: dict[str, Any]) -> int:
+    def _record(
+        self, alert: StreamAlert, details: dict[str, Any], stream_id: int | None
+    ) -> tuple[int, CaseInfo]:
         summary = (
             f"stream {details['stream']}: bank {alert.bank or '?'} entry {alert.entry_id} "
             f"({alert.signal_type}) on air from {alert.first_frame_seconds:.1f} s"
@@ -114,7 +154,47 @@ class AlertDispatcher:
                     "action": details["action"],
                 },
             )
-            return row.id
+            case = self._open_case(session, alert, details, row.id, stream_id)
+            row.details = {**details, "case_id": case.id}
+            return row.id, case
+
+    def _open_case(
+        self,
+        session: Session,
+        alert: StreamAlert,
+        details: dict[str, Any],
+        alert_id: int,
+        stream_id: int | None,
+    ) -> CaseInfo:
+        bank = session.scalars(select(BankRow).where(BankRow.name == alert.bank)).first()
+        incident_id = (
+            session.scalars(select(IncidentRow.id).where(IncidentRow.bank_id == bank.id)).first()
+            if bank is not None
+            else None
+        )
+        title = (
+            f"Banked footage live on {details['stream']} "
+            f"(bank {alert.bank or '?'}, entry {alert.entry_id})"
+        )
+        return self._bastion.cases.open(
+            session,
+            NewCase(
+                kind=STREAM_MATCH_KIND,
+                priority=LIVE_STREAM_PRIORITY,
+                severity=bank.severity if bank is not None else "critical",
+                title=title,
+                labels=list(bank.labels) if bank is not None else [],
+                source=details["stream"],
+                stream_id=stream_id,
+                alert_id=alert_id,
+                incident_id=incident_id,
+                bank=alert.bank or None,
+                entry_id=alert.entry_id,
+                details={k: v for k, v in details.items() if k != "stream_id"},
+            ),
+            actor=STREAM_ACTOR,
+            image=alert.thumbnail,
+        )
 
     def _record_delivery(self, alert_id: int, result: WebhookResult, latency: float | None) -> None:
         delivery = {

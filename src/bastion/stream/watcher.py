@@ -22,10 +22,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from av.video.frame import VideoFrame
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -34,9 +36,11 @@ from bastion.index.pdq import PdqIndex
 from bastion.index.vpdq_dense import DenseVpdqIndex
 from bastion.match.live_index import DENSE_VIDEOS
 from bastion.match.matcher import default_threshold
+from bastion.review.evidence_image import THUMBNAIL_SIDE, EvidenceImage, blurred_thumbnail
 from bastion.storage.models import BankEntryRow, BankRow, utcnow
 from bastion.stream.evidence import TemporalEvidence
-from bastion.stream.sampler import FrameHash, Sampler, SamplerStatus
+from bastion.stream.history import FrameHistory
+from bastion.stream.sampler import FrameHash, Sampler, SamplerStatus, reduced_size
 from bastion.stream.source import StreamFrame, StreamSource
 
 if TYPE_CHECKING:
@@ -62,6 +66,12 @@ class StreamAlert:
     latency_seconds: float
     bank: str = ""
     review_only: bool = False  # the entry is quarantined by flood control: review, do not cut
+    # The frame that completed the evidence, blurred and greyscale (never the frame itself).
+    thumbnail: EvidenceImage | None = field(default=None, repr=False, compare=False)
+
+    def record(self) -> dict[str, Any]:
+        """The alert's facts as JSON-ready values, without the thumbnail's bytes."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "thumbnail"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +90,13 @@ class _Hit:
     review_only: bool
 
 
+def _thumbnail(frame: VideoFrame) -> EvidenceImage:
+    """The frame as a blurred greyscale thumbnail (made only when an alert fires)."""
+    width, height = reduced_size(frame.width, frame.height, THUMBNAIL_SIDE)
+    grey = frame.reformat(width=width, height=height, format="gray", threads=1).to_ndarray()
+    return blurred_thumbnail(Image.fromarray(grey))
+
+
 class StreamWatcher:
     """Watches one opened source; call :meth:`run` (again, to continue after ``max_seconds``)."""
 
@@ -94,6 +111,8 @@ class StreamWatcher:
         evidence: TemporalEvidence | None = None,
         refresh_seconds: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        history: FrameHistory | None = None,
+        time_offset: float = 0.0,
     ) -> None:
         self._bastion = bastion
         self._source = source
@@ -103,6 +122,9 @@ class StreamWatcher:
         self.evidence = evidence or TemporalEvidence()
         self._refresh_seconds = refresh_seconds
         self._clock = clock
+        # Sampled hashes at watch seconds (stream seconds plus the offset of this connection).
+        self.history = history
+        self._time_offset = time_offset
         self._indexes = bastion.scanner.cache.indexes
         self._frames: Iterator[StreamFrame] = source.frames()
         self._pending: StreamFrame | None = None
@@ -138,6 +160,8 @@ class StreamWatcher:
         if not self.sampler.wanted(item.seconds):
             return
         found = self.sampler.hash(item.frame, item.seconds)
+        if self.history is not None:
+            self.history.add(self._time_offset + item.seconds, found.pdq, found.quality)
         hits = self._lookup(found)
         if not hits:
             self.evidence.add(item.seconds, ingested, {})
@@ -145,6 +169,7 @@ class StreamWatcher:
         fired = self.evidence.add(
             item.seconds, ingested, {key: hit.distance for key, hit in hits.items()}
         )
+        thumbnail = _thumbnail(item.frame) if fired else None
         for evidence in fired:
             hit = hits[(evidence.entry_id, evidence.signal_type)]
             self._on_alert(
@@ -152,13 +177,14 @@ class StreamWatcher:
                     stream=self.name,
                     entry_id=evidence.entry_id,
                     signal_type=evidence.signal_type,
-                    first_frame_seconds=evidence.first_frame_seconds,
-                    fired_seconds=evidence.fired_seconds,
+                    first_frame_seconds=self._time_offset + evidence.first_frame_seconds,
+                    fired_seconds=self._time_offset + evidence.fired_seconds,
                     frames=evidence.frames,
                     best_distance=evidence.best_distance,
                     latency_seconds=self._clock() - evidence.first_frame_wall,
                     bank=hit.bank,
                     review_only=hit.review_only,
+                    thumbnail=thumbnail,
                 )
             )
 

@@ -1,0 +1,1 @@
+"""Cases people review and decide (domain logic, no HTTP)."""

@@ -1,0 +1,199 @@
+"""Cases: what people must review, with the evidence that opened them.
+
+A case is opened in the same transaction as the alert or match that caused it, so there is never
+an alert without its case. Priority is a 0-100 scale, higher first, so queues sort on one number:
+
+=========  ========================================================================
+priority   opened for
+=========  ========================================================================
+95         banked footage on a live stream (the broadcast may still be on air)
+80         a match against a bank of severity critical (e.g. an incident's crisis bank)
+60         a match against a high-severity bank, or a classifier score above its review mark
+40         everything else that needs a look
+=========  ========================================================================
+
+Evidence images are stored already blurred and greyscale (:mod:`bastion.review.evidence_image`):
+Bastion does not keep the footage, and a reviewer sees a recognisable scene, never the raw frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bastion.audit import AuditLog
+from bastion.errors import CaseNotFound
+from bastion.review.evidence_image import EvidenceImage
+from bastion.storage.models import CaseRow, EvidenceImageRow
+
+LIVE_STREAM_PRIORITY: Final = 95
+CRITICAL_PRIORITY: Final = 80
+HIGH_PRIORITY: Final = 60
+DEFAULT_PRIORITY: Final = 40
+CASE_STATUSES: Final = ("open", "closed")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseInfo:
+    id: int
+    kind: str
+    status: str
+    priority: int
+    severity: str
+    title: str
+    labels: list[str]
+    source: str
+    stream_id: int | None
+    alert_id: int | None
+    incident_id: int | None
+    bank: str | None
+    entry_id: int | None
+    details: dict[str, Any]
+    evidence_image_ids: list[int]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    kind: str
+    priority: int
+    severity: str
+    title: str
+    labels: list[str]
+    source: str = ""
+    stream_id: int | None = None
+    alert_id: int | None = None
+    incident_id: int | None = None
+    bank: str | None = None
+    entry_id: int | None = None
+    details: dict[str, Any] | None = None
+
+
+def _info(row: CaseRow, image_ids: list[int]) -> CaseInfo:
+    return CaseInfo(
+        id=row.id,
+        kind=row.kind,
+        status=row.status,
+        priority=row.priority,
+        severity=row.severity,
+        title=row.title,
+        labels=list(row.labels),
+        source=row.source,
+        stream_id=row.stream_id,
+        alert_id=row.alert_id,
+        incident_id=row.incident_id,
+        bank=row.bank_name,
+        entry_id=row.entry_id,
+        details=dict(row.details),
+        evidence_image_ids=image_ids,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class Cases:
+    def __init__(self, audit: AuditLog) -> None:
+        self._audit = audit
+
+    def open(
+        self, session: Session, case: NewCase, *, actor: str, image: EvidenceImage | None = None
+    ) -> CaseInfo:
+        """Open a case (audited as ``case.open``), with its evidence image if there is one."""
+        row = CaseRow(
+            kind=case.kind,
+            priority=max(0, min(100, case.priority)),
+            severity=case.severity,
+            title=case.title,
+            labels=sorted(set(case.labels)),
+            source=case.source,
+            stream_id=case.stream_id,
+            alert_id=case.alert_id,
+            incident_id=case.incident_id,
+            bank_name=case.bank,
+            entry_id=case.entry_id,
+            details=dict(case.details or {}),
+        )
+        session.add(row)
+        session.flush()
+        image_ids: list[int] = []
+        if image is not None:
+            image_row = EvidenceImageRow(
+                case_id=row.id,
+                alert_id=case.alert_id,
+                media_type=image.media_type,
+                width=image.width,
+                height=image.height,
+                data=image.data,
+            )
+            session.add(image_row)
+            session.flush()
+            image_ids.append(image_row.id)
+        self._audit.record(
+            session,
+            actor=actor,
+            action="case.open",
+            target_type="case",
+            target_id=row.id,
+            details={
+                "kind": row.kind,
+                "priority": row.priority,
+                "alert_id": row.alert_id,
+                "entry_id": row.entry_id,
+                "incident_id": row.incident_id,
+            },
+        )
+        return _info(row, image_ids)
+
+    def _image_ids(self, session: Session, case_ids: list[int]) -> dict[int, list[int]]:
+        found: dict[int, list[int]] = {case_id: [] for case_id in case_ids}
+        rows = session.execute(
+            select(EvidenceImageRow.case_id, EvidenceImageRow.id)
+            .where(EvidenceImageRow.case_id.in_(case_ids))
+            .order_by(EvidenceImageRow.id)
+        )
+        for case_id, image_id in rows:
+            if case_id is not None:
+                found[case_id].append(image_id)
+        return found
+
+    def get(self, session: Session, case_id: int) -> CaseInfo:
+        row = session.get(CaseRow, case_id)
+        if row is None:
+            raise CaseNotFound(f"no case {case_id}")
+        return _info(row, self._image_ids(session, [row.id])[row.id])
+
+    def list(
+        self,
+        session: Session,
+        *,
+        status: str | None = "open",
+        kind: str | None = None,
+        incident_id: int | None = None,
+        limit: int = 100,
+    ) -> list[CaseInfo]:
+        """Highest priority first, then oldest first (the one waiting longest)."""
+        query = (
+            select(CaseRow)
+            .order_by(CaseRow.priority.desc(), CaseRow.id)
+            .limit(max(1, min(limit, 1000)))
+        )
+        if status is not None:
+            query = query.where(CaseRow.status == status)
+        if kind is not None:
+            query = query.where(CaseRow.kind == kind)
+        if incident_id is not None:
+            query = query.where(CaseRow.incident_id == incident_id)
+        rows = list(session.scalars(query))
+        images = self._image_ids(session, [row.id for row in rows])
+        return [_info(row, images[row.id]) for row in rows]
+
+    def evidence_image(self, session: Session, case_id: int, image_id: int) -> EvidenceImage:
+        row = session.get(EvidenceImageRow, image_id)
+        if row is None or row.case_id != case_id:
+            raise CaseNotFound(f"case {case_id} has no evidence image {image_id}")
+        return EvidenceImage(row.media_type, row.width, row.height, row.data)
