@@ -26,6 +26,7 @@ from bastion.cli import (
     db,
     demo,
     hashing,
+    incidents,
     index,
     keys,
     model,
@@ -132,6 +133,7 @@ app.add_typer(banks.app, name="bank")
 app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(incidents.app, name="incident")
 app.add_typer(index.app, name="index")
 app.add_typer(model.app, name="model")
 hashing.register(app)
