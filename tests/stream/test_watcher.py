@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from bastion.banks.from_media import entries_from_extraction
-from bastion.banks.records import EntryInfo
+from bastion.banks.records import EntryInfo, NewEntry
 from bastion.demo.media import make_video
 from bastion.errors import BastionError
 from bastion.runtime import Bastion
@@ -180,3 +180,37 @@ def test_bad_sources_give_stable_error_codes(tmp_path: Path) -> None:
         with pytest.raises(BastionError) as caught:
             open_source(path, live=False)
         assert caught.value.code == code, path
+
+
+def test_a_video_banked_from_its_hash_alone_fires(
+    bastion: Bastion, clip: bytes, streams: dict[str, bytes], tmp_path: Path
+) -> None:
+    # Imported lists, partner hashes and stream ranges carry no dense frames: the video's own
+    # frames (one a second) stand in for them in the live index.
+    plain = next(
+        s.value for s in extract_signals(clip, filename="a.mp4").signals if s.type == "vpdq"
+    )
+    with bastion.db.session() as session:
+        bastion.banks.create(session, name="imported", actor="test")
+        [entry] = bastion.banks.add_entries(
+            session, "imported", [NewEntry("vpdq", plain)], actor="test"
+        ).added
+    assert not entry.variants
+    watcher, alerts = _watch(bastion, tmp_path / "stream.mp4", streams["with_clip"])
+    watcher.run()
+    assert [(a.entry_id, a.bank) for a in alerts] == [(entry.id, "imported")]
+
+
+def test_a_banked_photo_held_on_screen_fires_as_a_photo(
+    bastion: Bastion, clip: bytes, tmp_path: Path
+) -> None:
+    poster = _decode(clip)[round(2.0 * FPS)]
+    [photo] = [e for e in _bank(bastion, _still(clip, 2.0), "poster.png") if e.signal_type == "pdq"]
+    unrelated = _decode(make_video(75, seconds=4.0, fps=FPS, size=STREAM_SIZE))
+    held = [_scaled(poster, *STREAM_SIZE)] * int(5 * FPS)  # a propaganda poster shown for 5 s
+    watcher, alerts = _watch(
+        bastion, tmp_path / "stream.mp4", _encode(unrelated + held + unrelated)
+    )
+    watcher.run()
+    assert [(a.entry_id, a.signal_type) for a in alerts] == [(photo.id, "pdq")]
+    assert 4.0 <= alerts[0].first_frame_seconds < 9.0

@@ -188,10 +188,12 @@ class LiveIndexes:
             hashes = variants.get("hashes")
             if isinstance(hashes, dict) and hashes:
                 items.append((VARIANTS, variant_value(hashes)))
-        if signal_type == "vpdq" and isinstance(variants, dict):
-            dense = variants.get("dense")
-            if isinstance(dense, str) and dense:
-                items.append((DENSE_VIDEOS, dense))
+        if signal_type == "vpdq":
+            dense = variants.get("dense") if isinstance(variants, dict) else None
+            # A video banked from hashes alone (an import, a partner's list, a stream range) has
+            # no dense frames: its own frames stand in, so live watchers, which look single
+            # frames up in this index, match it too. Uploads prefer the plain hit either way.
+            items.append((DENSE_VIDEOS, dense if isinstance(dense, str) and dense else value))
         return items
 
     def _replay(self, session: Session, after: int, upto: int, only: str | None = None) -> None:
