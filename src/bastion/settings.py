@@ -133,6 +133,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Seconds of each stream's sampled hashes kept for banking a range of it.",
     )
+    stream_ocr_seconds: float = Field(
+        0.0,
+        ge=0,
+        description="Read the text on one sampled frame every this many stream seconds (OCR, "
+        "then the text stage); 0 turns it off.",
+    )
     stream_reconnect_initial_seconds: float = Field(
         1.0, gt=0, description="First wait before reconnecting a lost stream; doubles each time."
     )

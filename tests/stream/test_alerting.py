@@ -139,7 +139,8 @@ def test_stream_keys_are_not_stored_or_sent(bastion: Bastion) -> None:
     assert b"SECRETKEY" not in delivery.body and b"pw@" not in delivery.body
     with bastion.db.session() as session:
         [alert] = bastion.alerts.list(session)
-    assert alert.details["stream"] == "rtmp://live.example.org:1935/app/stream"
+    assert alert.details["stream"] == stream_label("rtmp://live.example.org:1935/app/stream")
+    assert alert.details["stream"].startswith("rtmp://live.example.org:1935/app/key-")
     assert "SECRETKEY" not in alert.summary
 
 
@@ -151,7 +152,11 @@ def test_stream_keys_are_not_stored_or_sent(bastion: Bastion) -> None:
         ("https://cdn.example.org/live.m3u8?token=x#t", "https://cdn.example.org/live.m3u8"),
         ("rtmp://u:p@[2001:db8::1]:1935/app", "rtmp://[2001:db8::1]:1935/app"),
         ("rtmp://host:99999/app", "(unparsable stream URL)"),
+        ("rtmp://media/live/s3cr3t-key", "rtmp://media/live/key-99ab9660"),
+        ("rtmps://media/live/a/b?x=1", "rtmps://media/live/key-c14cddc0"),
+        ("rtsp://cam.example.org/live/s3cr3t-key", "rtsp://cam.example.org/live/s3cr3t-key"),
     ],
 )
 def test_stream_label(name: str, label: str) -> None:
     assert stream_label(name) == label
+    assert stream_label(label) == label  # labelling twice changes nothing

@@ -41,6 +41,9 @@ class StreamOut(_Record):
     connections: int
     reconnects: int
     alerts: int
+    repeats_suppressed: int = Field(
+        description="Entries that fired again after a reconnection: not alerted twice."
+    )
     watch_seconds: float = Field(description="Wall seconds since the stream was first opened.")
     lag_seconds: float | None = Field(description="How far behind live the watcher is.")
     target_rate: float

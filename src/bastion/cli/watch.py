@@ -46,6 +46,7 @@ from bastion.cli.output import (
     stdout_console,
 )
 from bastion.stream.alerting import AlertDispatcher, stream_label, stream_webhook
+from bastion.stream.frame_text import FrameText, FrameTextReader
 from bastion.stream.runner import INTERNAL_ERROR, ReconnectPolicy, StreamRunner, StreamSpec
 from bastion.stream.sampler import DEFAULT_RATE
 from bastion.stream.watcher import StreamAlert
@@ -155,22 +156,46 @@ class _Printer:
                 )
             )
 
+    def text(self, found: FrameText) -> None:
+        """Text read on a frame that matched or was flagged (``BASTION_STREAM_OCR_SECONDS``)."""
+        record = {
+            "type": "text",
+            "stream": stream_label(found.stream),
+            "seconds": round(found.seconds, 3),
+            "findings": found.findings,
+            "text": found.text[:500],
+            "action": "review",
+        }
+        with self._lock:
+            if self._fmt is OutputFormat.JSON:
+                sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+                sys.stdout.flush()
+                return
+            stdout_console().print(
+                Text(
+                    f"TEXT {record['stream']} at {found.seconds:.1f} s: "
+                    f"{', '.join(found.findings)} (review)"
+                )
+            )
+
 
 def _wait(streams: list[_Stream]) -> bool:
-    """Wait for every runner; on Ctrl-C ask them to stop, wait again, return True."""
+    """Wait for every runner; on Ctrl-C ask them to stop, wait again, return True.
+
+    Waits on each runner's ``done`` event, not ``Thread.join``: a join interrupted by Ctrl-C can
+    leave a thread looking finished while it still delivers a webhook.
+    """
+    runners = [stream.runner for stream in streams if stream.runner is not None]
     try:
-        for stream in streams:
-            assert stream.runner is not None
-            while stream.runner.alive:
-                stream.runner.thread.join(timeout=0.5)  # bounded, so Ctrl-C is seen promptly
+        for runner in runners:
+            while not runner.done.wait(timeout=0.5):  # bounded, so Ctrl-C is seen promptly
+                pass
     except KeyboardInterrupt:
         note("stopping the watchers (at their next stream second)...")
-        for stream in streams:
-            assert stream.runner is not None
-            stream.runner.stop()
-        for stream in streams:
-            assert stream.runner is not None
-            stream.runner.thread.join()
+        for runner in runners:
+            runner.stop()
+        for runner in runners:
+            runner.done.wait()
         return True
     return False
 
@@ -215,7 +240,7 @@ def exit_code(streams: list[_Stream]) -> int:
         return 1
     if any(stream.error_code == INTERNAL_ERROR for stream in streams):
         return 3
-    if any(stream.error_code is not None for stream in streams):
+    if any(stream.snapshot().get("state") == "failed" for stream in streams):
         return 2
     return 0
 
@@ -249,6 +274,15 @@ def watch_command(
             printer.alert(alert)  # the operator sees it at once, before a slow webhook answers
             dispatcher(alert)
 
+        def on_text(found: FrameText) -> None:
+            printer.text(found)
+            dispatcher.text_finding(found)
+
+        reader = (
+            FrameTextReader(bastion, on_finding=on_text)
+            if settings.stream_ocr_seconds > 0
+            else None
+        )
         policy = ReconnectPolicy(
             settings.stream_reconnect_initial_seconds,
             settings.stream_reconnect_max_seconds,
@@ -262,9 +296,13 @@ def watch_command(
                 reconnect=policy,
                 history_seconds=min(settings.stream_history_seconds, 60.0),
                 max_stream_seconds=max_seconds,
+                text_reader=reader,
+                text_every_seconds=settings.stream_ocr_seconds,
             )
             stream.runner.start()
         interrupted = _wait(streams)
+        if reader is not None:
+            reader.close()  # finishes the frames already queued
     _report_failures(streams)
     _render_statuses(fmt, streams)
     alerts = sum(stream.alerts for stream in streams)

@@ -19,35 +19,53 @@ answer, which covers recording it and delivering it. It is set only for delivere
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
+from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion.act.webhook import WebhookAction, WebhookResult
 from bastion.errors import ConfigurationError, UrlBlocked
 from bastion.ingest.address_policy import parse_target
-from bastion.review.cases import LIVE_STREAM_PRIORITY, CaseInfo, NewCase
-from bastion.storage.models import AlertRow, BankRow, IncidentRow
+from bastion.review.cases import (
+    CRITICAL_PRIORITY,
+    HIGH_PRIORITY,
+    LIVE_STREAM_PRIORITY,
+    CaseInfo,
+    NewCase,
+)
+from bastion.review.evidence_image import blurred_thumbnail
+from bastion.storage.models import AlertRow, BankRow, IncidentRow, StreamRow
 from bastion.stream.watcher import StreamAlert
 
 if TYPE_CHECKING:
     from bastion.runtime import Bastion
     from bastion.settings import Settings
+    from bastion.stream.frame_text import FrameText
 
 STREAM_MATCH_KIND: Final = "stream_match"
 STREAM_MATCH_EVENT: Final = "stream.match"
 STREAM_ACTOR: Final = "system:stream-watcher"
+STREAM_TEXT_KIND: Final = "stream_text"
+STREAM_TEXT_EVENT: Final = "stream.text"
+TEXT_EXCERPT_CHARS: Final = 2000
+_KEY_LABEL: Final = re.compile(r"key-[0-9a-f]{8}")
 
 
 def stream_label(name: str) -> str:
-    """A stream's name fit to store and send: a URL loses its credentials, query and fragment.
+    """A stream's name fit to store and send: a URL loses its credentials, query and fragment,
+    and an RTMP URL's stream key (the path after the application) becomes ``key-`` and a short
+    fingerprint of it.
 
-    Stream URLs often carry a stream key (``rtmp://host/app?key=...``, ``user:pass@``); alerts
-    are shown to operators and sent to platforms, so the key must not travel with them.
+    Stream URLs carry stream keys (``rtmp://host/app/KEY``, ``?key=...``, ``user:pass@``); alerts
+    are shown to operators and sent to platforms, so the key must not travel with them. The
+    fingerprint still tells two streams of one server apart without revealing either key.
     """
     if "://" not in name:
         return name
@@ -60,7 +78,13 @@ def stream_label(name: str) -> str:
     netloc = f"[{host}]" if ":" in host else host
     if port is not None:
         netloc = f"{netloc}:{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    path = parts.path
+    if parts.scheme.lower() in ("rtmp", "rtmps"):
+        app, _, key = path.lstrip("/").partition("/")
+        if key and not _KEY_LABEL.fullmatch(key):  # labelling a label changes nothing
+            fingerprint = hashlib.sha256(key.encode("utf-8", errors="replace")).hexdigest()[:8]
+            path = f"/{app}/key-{fingerprint}"
+    return urlunsplit((parts.scheme, netloc, path, "", ""))
 
 
 def stream_webhook(settings: Settings) -> WebhookAction | None:
@@ -196,9 +220,92 @@ class AlertDispatcher:
             image=alert.thumbnail,
         )
 
-    def _record_delivery(self, alert_id: int, result: WebhookResult, latency: float | None) -> None:
+    def text_finding(self, found: FrameText) -> None:
+        """Text read on a stream frame matched a bank or was flagged by the classifier: an
+        alert (``stream_text``) and a review case; the webhook says ``review``, never ``cut``."""
+        result = found.result
+        positives = [m for m in result.matches if m.bank_kind == "positive" and not m.suppressed]
+        flagged = (
+            [score.code for score in result.text.scores if score.harmful] if result.text else []
+        )
+        label = stream_label(found.stream)
+        details: dict[str, Any] = {
+            "stream": label,
+            "stream_id": found.stream_id,
+            "seconds": round(found.seconds, 3),
+            "text": found.text[:TEXT_EXCERPT_CHARS],
+            "findings": found.findings,
+            "matches": [
+                {"bank": m.bank, "entry_id": m.entry_id, "signal_type": m.signal_type}
+                for m in positives[:20]
+            ],
+            "flagged": flagged,
+            "content_id": result.content_id,
+            "action": "review",
+        }
+        critical = any(m.severity == "critical" for m in positives)
+        summary = (
+            f"stream {label}: text on screen at {found.seconds:.1f} s: {', '.join(found.findings)}"
+        )
+        with self._bastion.db.session() as session:
+            row = AlertRow(
+                kind=STREAM_TEXT_KIND,
+                severity="high",
+                summary=summary[:2000],
+                bank_name=positives[0].bank if positives else None,
+                entry_id=positives[0].entry_id if positives else None,
+                details=details,
+            )
+            session.add(row)
+            session.flush()
+            self._bastion.audit.record(
+                session,
+                actor=STREAM_ACTOR,
+                action="alert.create",
+                target_type="alert",
+                target_id=row.id,
+                details={"kind": STREAM_TEXT_KIND, "stream": label, "findings": found.findings},
+            )
+            labels = sorted({code for m in positives for code in m.labels} | set(flagged))
+            case = self._bastion.cases.open(
+                session,
+                NewCase(
+                    kind=STREAM_TEXT_KIND,
+                    priority=CRITICAL_PRIORITY if critical else HIGH_PRIORITY,
+                    severity="critical" if critical else "high",
+                    title=f"Text on {label} at {found.seconds:.0f} s: {', '.join(found.findings)}",
+                    labels=labels,
+                    source=label,
+                    # Streams of `bastion watch` have no row: only the API's are linked.
+                    stream_id=(
+                        found.stream_id if session.get(StreamRow, found.stream_id) else None
+                    ),
+                    alert_id=row.id,
+                    bank=positives[0].bank if positives else None,
+                    entry_id=positives[0].entry_id if positives else None,
+                    details={k: v for k, v in details.items() if k != "stream_id"},
+                ),
+                actor=STREAM_ACTOR,
+                image=blurred_thumbnail(Image.fromarray(found.thumbnail_source)),
+            )
+            row.details = {**details, "case_id": case.id}
+            alert_id = row.id
+        if self._webhook is not None:
+            sent = self._webhook.send(
+                STREAM_TEXT_EVENT, {"alert_id": alert_id, "case_id": case.id, **details}
+            )
+            self._record_delivery(alert_id, sent, None, event=STREAM_TEXT_EVENT)
+
+    def _record_delivery(
+        self,
+        alert_id: int,
+        result: WebhookResult,
+        latency: float | None,
+        *,
+        event: str = STREAM_MATCH_EVENT,
+    ) -> None:
         delivery = {
-            "event": STREAM_MATCH_EVENT,
+            "event": event,
             "status": result.status,
             "attempts": result.attempts,
             "seconds": result.seconds,

@@ -34,6 +34,7 @@ from bastion.errors import (
 from bastion.storage.models import StreamRow, utcnow
 from bastion.stream.alerting import AlertDispatcher, stream_label, stream_webhook
 from bastion.stream.clips import clip_entry
+from bastion.stream.frame_text import FrameTextReader
 from bastion.stream.runner import MIN_RATE, ReconnectPolicy, StreamRunner, StreamSpec
 from bastion.stream.targets import check_stream_source
 from bastion.stream.watcher import StreamAlert
@@ -60,6 +61,7 @@ class StreamStatus:
     connections: int
     reconnects: int
     alerts: int
+    repeats_suppressed: int  # alerts for entries that had fired already (after a reconnect)
     watch_seconds: float  # wall seconds since the stream was first opened
     lag_seconds: float | None
     target_rate: float
@@ -86,6 +88,11 @@ class StreamManager:
     def __init__(self, bastion: Bastion) -> None:
         self.bastion = bastion
         self.dispatcher = AlertDispatcher(bastion, webhook=stream_webhook(bastion.settings))
+        self.text_reader = (
+            FrameTextReader(bastion, on_finding=self.dispatcher.text_finding)
+            if bastion.settings.stream_ocr_seconds > 0
+            else None
+        )
         self._streams: dict[int, StreamRunner] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -122,6 +129,8 @@ class StreamManager:
                 settings.stream_reconnect_attempts,
             ),
             history_seconds=settings.stream_history_seconds,
+            text_reader=self.text_reader,
+            text_every_seconds=settings.stream_ocr_seconds,
         )
         self._streams[row.id] = runner
         runner.start()
@@ -244,6 +253,7 @@ class StreamManager:
             connections=live.get("connections", 0),
             reconnects=live.get("reconnects", 0),
             alerts=live.get("alerts", 0),
+            repeats_suppressed=live.get("repeats_suppressed", 0),
             watch_seconds=live.get("watch_seconds", 0.0),
             lag_seconds=live.get("lag_seconds"),
             target_rate=row.rate,
@@ -333,3 +343,5 @@ class StreamManager:
         deadline = time.monotonic() + wait_seconds
         for runner in runners:
             runner.stop(max(0.0, deadline - time.monotonic()))
+        if self.text_reader is not None:
+            self.text_reader.close()

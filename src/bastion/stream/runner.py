@@ -21,7 +21,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
-from bastion.errors import BastionError
+from bastion.errors import (
+    BastionError,
+    ConfigurationError,
+    InvalidInput,
+    UrlBlocked,
+    VideoNoStream,
+)
 from bastion.stream.history import FrameHistory
 from bastion.stream.sampler import Sampler
 from bastion.stream.source import open_source
@@ -29,6 +35,7 @@ from bastion.stream.watcher import StreamAlert, StreamWatcher
 
 if TYPE_CHECKING:
     from bastion.runtime import Bastion
+    from bastion.stream.frame_text import FrameTextReader
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +45,7 @@ STABLE_SECONDS: Final = 30.0
 CHUNK_SECONDS: Final = 1.0
 MIN_RATE: Final = 0.125
 INTERNAL_ERROR: Final = "internal_error"
+FINAL_ERRORS: Final = (VideoNoStream, InvalidInput, UrlBlocked, ConfigurationError)
 STREAM_INTERRUPTED: Final = "stream_interrupted"
 
 
@@ -76,6 +84,8 @@ class StreamRunner:
         reconnect: ReconnectPolicy,
         history_seconds: float,
         max_stream_seconds: float | None = None,
+        text_reader: FrameTextReader | None = None,
+        text_every_seconds: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.bastion = bastion
@@ -83,6 +93,8 @@ class StreamRunner:
         self._on_alert = on_alert
         self._reconnect = reconnect
         self._max_stream_seconds = max_stream_seconds
+        self._text_reader = text_reader
+        self._text_every = text_every_seconds
         self._clock = clock
         self.history = FrameHistory(history_seconds)
         self.stop_event = threading.Event()
@@ -97,7 +109,13 @@ class StreamRunner:
         self._origin: float | None = None  # clock at the first successful open
         self._connected_at: float | None = None
         self._retry_at: float | None = None
+        # Entries that fired on this stream: a reconnection (to a playlist that still lists the
+        # last segments, say) must not alert on them again.
+        self._fired: set[tuple[int, str]] = set()
+        self.repeats_suppressed = 0
         self._lock = threading.Lock()
+        # Set when the thread is done: waiting on it survives a Ctrl-C, Thread.join may not.
+        self.done = threading.Event()
         self.thread = threading.Thread(target=self._run, name=f"stream-{spec.id}", daemon=True)
 
     def start(self) -> None:
@@ -126,7 +144,12 @@ class StreamRunner:
         )
 
     def _alert(self, alert: StreamAlert) -> None:
+        key = (alert.entry_id, alert.signal_type)
         with self._lock:
+            if key in self._fired:
+                self.repeats_suppressed += 1
+                return
+            self._fired.add(key)
             self.alerts += 1
         try:
             self._on_alert(alert)
@@ -153,6 +176,9 @@ class StreamRunner:
                 sampler=Sampler(self.spec.rate, min_rate=min(MIN_RATE, self.spec.rate)),
                 history=self.history,
                 time_offset=now - self._origin,
+                text_reader=self._text_reader,
+                text_every_seconds=self._text_every,
+                stream_id=self.spec.id,
             )
             with self._lock:
                 self.connections += 1
@@ -180,6 +206,12 @@ class StreamRunner:
         return True
 
     def _run(self) -> None:
+        try:
+            self._watch_until_done()
+        finally:
+            self.done.set()
+
+    def _watch_until_done(self) -> None:
         policy = self._reconnect
         backoff = policy.initial_backoff
         failures = 0
@@ -189,6 +221,11 @@ class StreamRunner:
                     break
             except BastionError as exc:
                 self._fail(exc.code, exc.detail)
+                if isinstance(exc, FINAL_ERRORS):
+                    # Retrying cannot help: no video in it, a missing file, a refused address.
+                    with self._lock:
+                        self.state = "failed"
+                    return
             except Exception as exc:  # a bug: reported, and this stream alone is affected
                 log.exception("stream %s: watcher crashed", self.spec.id)
                 self._fail(INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")
@@ -204,8 +241,9 @@ class StreamRunner:
             failures += 1
             if policy.attempts and failures > policy.attempts:
                 with self._lock:
-                    # A stream that ended cleanly and never came back has ended; else it failed.
-                    self.state = "failed" if self.error else "ended"
+                    # A broadcast that was watched and did not come back has ended (the last
+                    # error stays in the status); one that never opened has failed.
+                    self.state = "ended" if self.connections else "failed"
                 log.warning("stream %s: given up after %d attempts", self.spec.id, policy.attempts)
                 return
             with self._lock:
@@ -239,6 +277,7 @@ class StreamRunner:
                 "connections": self.connections,
                 "reconnects": self.reconnects,
                 "alerts": self.alerts,
+                "repeats_suppressed": self.repeats_suppressed,
                 "watch_seconds": round(watched, 3),
                 "lag_seconds": sampler.lag_seconds if sampler else None,
                 "target_rate": self.spec.rate,

@@ -31,6 +31,22 @@ all until the lag is back under the bound (catching up beats hashing stale frame
 ``recover_seconds`` of stream time with the lag under a quarter of the bound the rate doubles
 back towards the target. Every change is visible in :class:`SamplerStatus`, so an operator sees
 "sampling 0.25/s, 3.2 s behind" instead of a watcher silently drifting.
+
+Decoding, not hashing, is most of the cost (see :mod:`bastion.stream.source`), so a watcher can
+fall behind even when it hashes nothing. The governor then asks for keyframes only
+(``decode_mode`` "keyframes", about a tenth of the decode cost; a live stream has a keyframe
+every 1-4 s) when
+
+* it is still past the bound two sampling intervals after reaching ``min_rate``, or
+* it is past twice the bound (hashing nothing) and has been past the bound for
+  ``2 * max_lag_seconds`` of stream time.
+
+Keyframes are few, so while on them every keyframe is hashed, up to ``target_rate``. Once the lag
+has stayed under a quarter of the bound for the hold time (``recover_seconds`` at first) full
+decoding resumes at ``min_rate`` (the source switches at the next keyframe) and the rate climbs
+as above. A return to full decoding that falls behind again within ``recover_seconds`` doubles
+the hold (up to 8 times): a machine that cannot decode the stream settles on keyframes, reported,
+instead of drifting behind live.
 """
 
 from __future__ import annotations
@@ -39,6 +55,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from av.video.frame import VideoFrame
 from av.video.reformatter import Colorspace, Interpolation
@@ -46,7 +63,10 @@ from av.video.reformatter import Colorspace, Interpolation
 from bastion.signals.pdq_numpy import hash_from_coefficients, luma_from_rgb, pdq_coefficients
 from bastion.signals.video_variants import mirror_hash
 
+DecodeMode = Literal["full", "keyframes"]
+
 DEFAULT_RATE = 1.0
+_MAX_HOLD_FACTOR = 8  # the longest hold before full decoding is tried again, in recover_seconds
 MAX_SIDE = 480
 # The same conversion as bastion.signals.video.frame_to_rgb (accurate rounding, BT.601), so a
 # frame's hash differs from the banked one only by the scaling.
@@ -72,6 +92,8 @@ class SamplerStatus:
     frames_sampled: int
     frames_skipped: int  # not hashed because the watcher was too far behind live
     cpu_seconds_per_frame: float  # thread CPU per hashed frame: scaling, conversion, PDQ
+    decode_mode: DecodeMode = "full"  # "keyframes": the governor cut decoding to keyframes only
+    keyframe_switches: int = 0  # how many times the governor fell back to keyframes only
 
 
 def reduced_size(width: int, height: int, max_side: int) -> tuple[int, int]:
@@ -130,6 +152,11 @@ class Sampler:
         self._catching_up = False
         self._changed_at = -math.inf  # stream time of the last rate change
         self._calm_since: float | None = None
+        self._behind_since: float | None = None  # stream time the lag last went past the bound
+        self.decode_mode: DecodeMode = "full"
+        self._hold = recover_seconds  # calm stream time on keyframes before full decoding again
+        self._full_since = -math.inf  # stream time full decoding last resumed
+        self._switches = 0
         self._sampled = 0
         self._skipped = 0
         self._cpu = 0.0
@@ -143,6 +170,30 @@ class Sampler:
         # Renumber so the next frame at or past the current slot's end is taken at the new rate.
         self._last_slot = self._slot(seconds) if self._last_slot >= 0 else -1
 
+    def _decoding_bound(self, seconds: float) -> bool:
+        """Behind live although hashing was cut as far as it goes: decoding is the bottleneck."""
+        if self._behind_since is None:
+            return False
+        behind = seconds - self._behind_since
+        at_floor = self.rate <= self.min_rate and (
+            min(behind, seconds - self._changed_at) >= 2 / self.rate
+        )
+        stuck = self._catching_up and behind >= 2 * self.max_lag
+        return at_floor or stuck
+
+    def _to_keyframes(self, seconds: float) -> None:
+        if seconds - self._full_since < self.recover_seconds:
+            # Full decoding did not hold: wait longer before the next try.
+            self._hold = min(self._hold * 2, _MAX_HOLD_FACTOR * self.recover_seconds)
+        self.decode_mode = "keyframes"
+        self._switches += 1
+        self._set_rate(self.target_rate, seconds)  # keyframes are sparse: hash each of them
+
+    def _to_full(self, seconds: float) -> None:
+        self.decode_mode = "full"
+        self._full_since = seconds
+        self._set_rate(self.min_rate, seconds)
+
     def observe(self, seconds: float, lag_seconds: float) -> None:
         """The watcher's lag behind live when it got to the frame at stream time ``seconds``."""
         self._lag = lag_seconds
@@ -150,16 +201,33 @@ class Sampler:
             self._catching_up = True
         elif lag_seconds <= self.max_lag:
             self._catching_up = False
+        if lag_seconds <= self.max_lag:
+            self._behind_since = None
+        elif self._behind_since is None:
+            self._behind_since = seconds
+        if self.decode_mode == "full" and seconds - self._full_since >= self.recover_seconds:
+            self._hold = self.recover_seconds  # full decoding held: forget earlier failures
         if lag_seconds > self.max_lag:
             self._calm_since = None
-            if self.rate > self.min_rate and seconds - self._changed_at >= 2 / self.rate:
+            if self.decode_mode == "full" and self._decoding_bound(seconds):
+                self._to_keyframes(seconds)
+            elif (
+                self.decode_mode == "full"
+                and self.rate > self.min_rate
+                and seconds - self._changed_at >= 2 / self.rate
+            ):
                 self._set_rate(max(self.min_rate, self.rate / 2), seconds)
             return
-        if lag_seconds > self.max_lag / 4 or self.rate >= self.target_rate:
+        on_keyframes = self.decode_mode == "keyframes"
+        if lag_seconds > self.max_lag / 4 or (self.rate >= self.target_rate and not on_keyframes):
             self._calm_since = None
             return
         if self._calm_since is None:
             self._calm_since = seconds
+        elif on_keyframes:
+            if seconds - self._calm_since >= self._hold:
+                self._to_full(seconds)
+                self._calm_since = seconds
         elif seconds - self._calm_since >= self.recover_seconds:
             self._set_rate(min(self.target_rate, self.rate * 2), seconds)
             self._calm_since = seconds
@@ -190,4 +258,6 @@ class Sampler:
             frames_sampled=self._sampled,
             frames_skipped=self._skipped,
             cpu_seconds_per_frame=self._cpu / self._sampled if self._sampled else 0.0,
+            decode_mode=self.decode_mode,
+            keyframe_switches=self._switches,
         )

@@ -45,6 +45,7 @@ from bastion.stream.source import StreamFrame, StreamSource
 
 if TYPE_CHECKING:
     from bastion.runtime import Bastion
+    from bastion.stream.frame_text import FrameTextReader
 
 PHOTO = "pdq"  # a banked photo's entry
 VIDEO = "vpdq"  # a banked video's entry, hit through its dense frames
@@ -113,6 +114,9 @@ class StreamWatcher:
         clock: Callable[[], float] = time.monotonic,
         history: FrameHistory | None = None,
         time_offset: float = 0.0,
+        text_reader: FrameTextReader | None = None,
+        text_every_seconds: float = 0.0,
+        stream_id: int = 0,
     ) -> None:
         self._bastion = bastion
         self._source = source
@@ -125,6 +129,11 @@ class StreamWatcher:
         # Sampled hashes at watch seconds (stream seconds plus the offset of this connection).
         self.history = history
         self._time_offset = time_offset
+        # Optional OCR of one sampled frame every text_every_seconds (read on another thread).
+        self._text_reader = text_reader if text_every_seconds > 0 else None
+        self._text_every = text_every_seconds
+        self._text_due = 0.0
+        self._stream_id = stream_id
         self._indexes = bastion.scanner.cache.indexes
         self._frames: Iterator[StreamFrame] = source.frames()
         self._pending: StreamFrame | None = None
@@ -157,11 +166,18 @@ class StreamWatcher:
     def _handle(self, item: StreamFrame) -> None:
         ingested = self._clock()
         self.sampler.observe(item.seconds, self._source.lag(item.seconds))
+        # Keyframes only when the governor finds decoding itself too slow (sampler docstring).
+        self._source.request_decode_mode(self.sampler.decode_mode)
         if not self.sampler.wanted(item.seconds):
             return
         found = self.sampler.hash(item.frame, item.seconds)
         if self.history is not None:
             self.history.add(self._time_offset + item.seconds, found.pdq, found.quality)
+        if self._text_reader is not None and item.seconds >= self._text_due:
+            self._text_due = item.seconds + self._text_every
+            self._text_reader.submit(
+                self._stream_id, self.name, self._time_offset + item.seconds, item.frame
+            )
         hits = self._lookup(found)
         if not hits:
             self.evidence.add(item.seconds, ingested, {})
