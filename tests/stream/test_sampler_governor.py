@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from bastion.runtime import Bastion
+from bastion.stream.evidence import TemporalEvidence
 from bastion.stream.sampler import Sampler, hash_frame
 from bastion.stream.source import open_source
 from bastion.stream.watcher import StreamWatcher
@@ -236,3 +237,44 @@ def test_the_watcher_passes_the_governors_decode_mode_to_its_source(
     status = watcher.status()
     assert status.keyframe_switches >= 1 and "keyframes" in modes
     assert status.frames_sampled >= 6
+
+
+def _taken(sampler: Sampler, start: float, end: float, fps: float = 30.0) -> list[float]:
+    taken = []
+    for n in range(round(start * fps), round(end * fps)):
+        seconds = n / fps
+        sampler.observe(seconds, 0.0)
+        if sampler.wanted(seconds):
+            taken.append(round(seconds, 3))
+    return taken
+
+
+def test_a_first_match_is_confirmed_at_two_frames_a_second() -> None:
+    sampler = Sampler(1.0)
+    assert _taken(sampler, 0.0, 3.0) == [0.0, 1.0, 2.0]
+    sampler.confirm(2.0)  # the frame at 2.0 s matched
+    # Every half second until the burst ends 3 s later, then once a second again.
+    assert _taken(sampler, 2.0 + 1 / 30, 7.0) == [2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 6.0]
+
+
+def test_no_confirmation_burst_while_behind_live() -> None:
+    sampler = Sampler(1.0, max_lag_seconds=2.0)
+    assert _taken(sampler, 0.0, 1.0) == [0.0]
+    sampler.confirm(0.0)
+    taken = []
+    for n in range(1, 60):
+        seconds = n / 30
+        sampler.observe(seconds, 3.0)  # behind the bound
+        if sampler.wanted(seconds):
+            taken.append(seconds)
+    assert all(seconds >= 1.0 for seconds in taken)  # only the regular slot, no burst
+
+
+def test_evidence_needs_its_frames_to_span_a_second() -> None:
+    evidence = TemporalEvidence(k=3, window_seconds=10.0, min_span_seconds=1.0)
+    key = (9, "vpdq")
+    assert evidence.add(5.0, 0.0, {key: 10.0}) == []
+    assert evidence.add(5.1, 0.0, {key: 10.0}) == []
+    assert evidence.add(5.2, 0.0, {key: 10.0}) == []  # three frames, one moment
+    [fired] = evidence.add(6.0, 0.0, {key: 12.0})
+    assert (fired.first_frame_seconds, fired.frames) == (5.0, 4)

@@ -1,11 +1,14 @@
-"""Temporal evidence: a banked entry fires on ``k`` matching sampled frames within ``n`` seconds.
+"""Temporal evidence: a banked entry fires on ``k`` matching sampled frames within ``n`` seconds,
+spanning at least ``min_span_seconds``.
 
 One frame that happens to fall within the PDQ threshold of a banked hash (a flat title card, a
 noisy frame) must not cut a broadcast; a real rebroadcast of banked footage matches frame after
 frame. Requiring ``k`` (3) distinct sampled frames inside a ``window_seconds`` (10 s) window
 keeps the first and still fires within about ``k`` sampling intervals on the second, whether the
 frames matched as they are or through their mirror hash (the caller decides what a match is).
-Each entry fires at most once per stream.
+Each entry fires at most once per stream. The minimum span (1 s) matters when the sampler speeds
+up to confirm a first match (two frames a second): three frames a few hundredths of a second
+apart are one moment of the stream, not three pieces of evidence.
 """
 
 from __future__ import annotations
@@ -38,11 +41,14 @@ class _Seen:
 class TemporalEvidence:
     """Per entry, the matching frames of the last ``window_seconds`` of stream time."""
 
-    def __init__(self, k: int = 3, window_seconds: float = 10.0) -> None:
-        if k < 1 or window_seconds <= 0:
-            raise ValueError("k must be at least 1 and the window positive")
+    def __init__(
+        self, k: int = 3, window_seconds: float = 10.0, min_span_seconds: float = 1.0
+    ) -> None:
+        if k < 1 or window_seconds <= 0 or not 0 <= min_span_seconds <= window_seconds:
+            raise ValueError("k must be at least 1, the window positive, the span within it")
         self.k = k
         self.window = window_seconds
+        self.min_span = min_span_seconds
         self._seen: dict[tuple[int, str], deque[_Seen]] = {}
         self._fired: set[tuple[int, str]] = set()
 
@@ -62,7 +68,7 @@ class TemporalEvidence:
             seen.append(_Seen(seconds, wall, distance))
             while seen and seen[0].seconds < seconds - self.window:
                 seen.popleft()
-            if len(seen) >= self.k:
+            if len(seen) >= self.k and seen[-1].seconds - seen[0].seconds >= self.min_span:
                 self._fired.add(key)
                 del self._seen[key]
                 fired.append(

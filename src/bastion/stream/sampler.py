@@ -47,6 +47,13 @@ decoding resumes at ``min_rate`` (the source switches at the next keyframe) and 
 as above. A return to full decoding that falls behind again within ``recover_seconds`` doubles
 the hold (up to 8 times): a machine that cannot decode the stream settles on keyframes, reported,
 instead of drifting behind live.
+
+Confirmation: when a sampled frame matches a banked entry, the watcher calls :meth:`confirm` and
+the sampler takes frames at :data:`CONFIRM_RATE` (2 a second) for :data:`CONFIRM_SECONDS`, so the
+temporal evidence (3 frames spanning at least a second) completes one second after the first
+match instead of two, and one frame that fails to match (motion blur, a cut) costs half a second,
+not a whole one. Never while behind live or on keyframes: confirmation must not cost the
+governor its margin.
 """
 
 from __future__ import annotations
@@ -66,6 +73,8 @@ from bastion.signals.video_variants import mirror_hash
 DecodeMode = Literal["full", "keyframes"]
 
 DEFAULT_RATE = 1.0
+CONFIRM_RATE = 2.0  # frames a second while a first match is being confirmed
+CONFIRM_SECONDS = 3.0
 _MAX_HOLD_FACTOR = 8  # the longest hold before full decoding is tried again, in recover_seconds
 MAX_SIDE = 480
 # The same conversion as bastion.signals.video.frame_to_rgb (accurate rounding, BT.601), so a
@@ -160,6 +169,8 @@ class Sampler:
         self._sampled = 0
         self._skipped = 0
         self._cpu = 0.0
+        self._confirm_until = -math.inf  # stream time a confirmation burst ends
+        self._last_taken = -math.inf  # stream time of the last frame taken
 
     def _slot(self, seconds: float) -> int:
         return math.floor(seconds * self.rate + 1e-9)
@@ -232,15 +243,30 @@ class Sampler:
             self._set_rate(min(self.target_rate, self.rate * 2), seconds)
             self._calm_since = seconds
 
+    def confirm(self, seconds: float) -> None:
+        """A frame at ``seconds`` matched: sample faster for a while (see the module notes)."""
+        if self.rate < CONFIRM_RATE:
+            self._confirm_until = seconds + CONFIRM_SECONDS
+
+    def _confirming(self, seconds: float) -> bool:
+        return (
+            seconds < self._confirm_until
+            and self.decode_mode == "full"
+            and self._lag <= self.max_lag
+            and seconds - self._last_taken >= 1 / CONFIRM_RATE - 1e-9
+        )
+
     def wanted(self, seconds: float) -> bool:
         """Whether the frame at ``seconds`` is to be hashed (call once per frame, in order)."""
         slot = self._slot(seconds)
-        if slot <= self._last_slot:
+        if slot > self._last_slot:
+            self._last_slot = slot
+        elif not self._confirming(seconds):
             return False
-        self._last_slot = slot
         if self._catching_up:
             self._skipped += 1
             return False
+        self._last_taken = seconds
         return True
 
     def hash(self, frame: VideoFrame, seconds: float) -> FrameHash:

@@ -182,6 +182,8 @@ class StreamWatcher:
         if not hits:
             self.evidence.add(item.seconds, ingested, {})
             return
+        if any(not self.evidence.fired(*key) for key in hits):
+            self.sampler.confirm(item.seconds)  # sample faster until the evidence is complete
         fired = self.evidence.add(
             item.seconds, ingested, {key: hit.distance for key, hit in hits.items()}
         )
