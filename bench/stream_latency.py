@@ -47,6 +47,8 @@ sys.path.insert(0, str(REPO))
 from machine import describe  # noqa: E402
 from tests.stream import loopback  # noqa: E402
 
+from bastion.stream.alerting import stream_label  # noqa: E402
+
 CLIP_SECONDS = 8.0
 
 
@@ -88,9 +90,9 @@ def _stored_webhook_latency(data_dir: Path, stream: str) -> float | None:
 
 
 def _stop(watcher: subprocess.Popen[str]) -> loopback.WatchRun:
-    """Ctrl-C the watcher (it stops at its next stream second and prints its status), once it
-    has had time to store the webhook's outcome: a Ctrl-C right as the webhook is answered
-    loses the alert's ``webhook_latency_seconds`` (found by this benchmark; see RESULTS.md)."""
+    """Ctrl-C the watcher (it stops at its next stream second and prints its status) a moment
+    after the webhook arrived. (A Ctrl-C right as the webhook was answered used to lose the
+    alert's ``webhook_latency_seconds``; the watcher now waits for its threads to finish.)"""
     time.sleep(1.5)
     if watcher.poll() is None:
         watcher.send_signal(signal.SIGINT)
@@ -116,13 +118,13 @@ def _measure(
                 with loopback.publish_rtmp(video, server.url(key)) as publisher:
                     hook.wait(wait)
                     run = _stop(watcher)
-                label = server.url(key)
+                label = stream_label(server.url(key))
         else:
             with loopback.hls_stream(video, folder / key) as (publisher, playlist):
                 with loopback.watch_cli([playlist], data_dir, webhook=hook) as watcher:
                     hook.wait(wait)
                     run = _stop(watcher)
-                label = playlist
+                label = stream_label(playlist)
         started = publisher.started
     alerts = run.of("alert")
     if not hook.calls or not alerts:

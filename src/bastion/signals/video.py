@@ -281,6 +281,9 @@ def _decode(
     sampler = _Sampler(stream, limits)
     codec = stream.codec_context
     codec.thread_count = 1  # callers run one hashing process per core
+    # The opening option covers probing only; the decoder needs its own cap, so a stream whose
+    # frames grow mid-way is refused before a huge frame is allocated.
+    codec.options = {"max_pixels": str(limits.max_video_pixels)}
     max_packets = int(limits.max_video_seconds * _MAX_FRAMES_PER_SECOND) + 1000
     frames: list[VpdqFrame] = []
     packets = errors = 0
