@@ -540,3 +540,7 @@ def bank_clip(data_dir: Path, clip: bytes) -> int:
         return video.id
     finally:
         bastion.close()
+
+
+# How a broadcast that stopped shows in a status: an end, or the last reconnection's failure.
+BROKE_OFF = {"stream_interrupted", "fetch_failed", "fetch_timeout"}

@@ -19,6 +19,7 @@ import pytest
 from bastion.stream.alerting import stream_label
 from tests.stream import loopback
 from tests.stream.loopback import (
+    BROKE_OFF,
     WatchRun,
     WebhookReceiver,
     finish,
@@ -29,22 +30,13 @@ from tests.stream.loopback import (
     webhook_receiver,
 )
 
+pytestmark = pytest.mark.usefixtures("loopback_tools")
+
 BEFORE, AFTER = 6.0, 3.0  # unrelated seconds around the 8 s clip
 STREAM_KEY = "studio7"
 QUERY_SECRET = "k3y-9f2d77c1"  # a stream key as platforms pass it: nginx ignores the query
 MAX_SECONDS = 60.0  # a safety bound in stream time: the streams last under 20 s
 TIMEOUT = 120.0  # wall seconds before a stuck watcher is killed and the test fails
-BROKE_OFF = {"stream_interrupted", "fetch_failed", "fetch_timeout"}
-
-
-@pytest.fixture(autouse=True)
-def _tools() -> None:
-    loopback.require_tools()
-
-
-@pytest.fixture(scope="module")
-def clip() -> bytes:
-    return loopback.clip_video()
 
 
 @pytest.fixture(scope="module")

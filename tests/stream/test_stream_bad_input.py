@@ -20,6 +20,7 @@ import pytest
 from bastion.stream.alerting import stream_label
 from tests.stream import loopback
 from tests.stream.loopback import (
+    BROKE_OFF,
     WatchRun,
     finish,
     http_folder,
@@ -30,6 +31,8 @@ from tests.stream.loopback import (
     webhook_receiver,
 )
 
+pytestmark = pytest.mark.usefixtures("loopback_tools")
+
 TIMEOUT = 150.0
 # Where the watcher is told a URL cannot be watched: opening it failed, or what came is no video.
 URL_FAILURES = {"fetch_failed", "fetch_timeout", "media_corrupt"}
@@ -37,17 +40,6 @@ FAILED = {"failed"}  # a source that could not be watched
 # A broadcast whose publisher stops: nginx-rtmp keeps the player connected until the watcher's
 # read timeout, so the watcher may see it break off, fail to reconnect and give it up.
 OVER = {"ended"}  # watched, then the broadcast stopped and did not come back
-BROKE_OFF = {"stream_interrupted", "fetch_failed", "fetch_timeout"}
-
-
-@pytest.fixture(autouse=True)
-def _tools() -> None:
-    loopback.require_tools()
-
-
-@pytest.fixture(scope="module")
-def clip() -> bytes:
-    return loopback.clip_video()
 
 
 @pytest.fixture(scope="module")

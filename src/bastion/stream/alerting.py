@@ -155,32 +155,35 @@ class AlertDispatcher:
             f"({alert.signal_type}) on air from {alert.first_frame_seconds:.1f} s"
         )
         with self._bastion.db.session() as session:
-            row = AlertRow(
-                kind=STREAM_MATCH_KIND,
-                severity="critical",
-                summary=summary,
-                bank_name=alert.bank or None,
-                entry_id=alert.entry_id,
-                details=details,
-            )
-            session.add(row)
-            session.flush()
-            self._bastion.audit.record(
+            row = self._new_alert(
                 session,
-                actor=STREAM_ACTOR,
-                action="alert.create",
-                target_type="alert",
-                target_id=row.id,
-                details={
-                    "kind": STREAM_MATCH_KIND,
-                    "stream": details["stream"],
-                    "entry_id": alert.entry_id,
-                    "action": details["action"],
-                },
+                AlertRow(
+                    kind=STREAM_MATCH_KIND,
+                    severity="critical",
+                    summary=summary,
+                    bank_name=alert.bank or None,
+                    entry_id=alert.entry_id,
+                    details=details,
+                ),
+                {"entry_id": alert.entry_id, "action": details["action"]},
             )
             case = self._open_case(session, alert, details, row.id, stream_id)
             row.details = {**details, "case_id": case.id}
             return row.id, case
+
+    def _new_alert(self, session: Session, row: AlertRow, audited: dict[str, Any]) -> AlertRow:
+        """Add ``row`` with its audit event (kind and stream, plus ``audited``)."""
+        session.add(row)
+        session.flush()
+        self._bastion.audit.record(
+            session,
+            actor=STREAM_ACTOR,
+            action="alert.create",
+            target_type="alert",
+            target_id=row.id,
+            details={"kind": row.kind, "stream": row.details.get("stream"), **audited},
+        )
+        return row
 
     def _open_case(
         self,
@@ -248,23 +251,17 @@ class AlertDispatcher:
             f"stream {label}: text on screen at {found.seconds:.1f} s: {', '.join(found.findings)}"
         )
         with self._bastion.db.session() as session:
-            row = AlertRow(
-                kind=STREAM_TEXT_KIND,
-                severity="high",
-                summary=summary[:2000],
-                bank_name=positives[0].bank if positives else None,
-                entry_id=positives[0].entry_id if positives else None,
-                details=details,
-            )
-            session.add(row)
-            session.flush()
-            self._bastion.audit.record(
+            row = self._new_alert(
                 session,
-                actor=STREAM_ACTOR,
-                action="alert.create",
-                target_type="alert",
-                target_id=row.id,
-                details={"kind": STREAM_TEXT_KIND, "stream": label, "findings": found.findings},
+                AlertRow(
+                    kind=STREAM_TEXT_KIND,
+                    severity="high",
+                    summary=summary[:2000],
+                    bank_name=positives[0].bank if positives else None,
+                    entry_id=positives[0].entry_id if positives else None,
+                    details=details,
+                ),
+                {"findings": found.findings},
             )
             labels = sorted({code for m in positives for code in m.labels} | set(flagged))
             case = self._bastion.cases.open(
