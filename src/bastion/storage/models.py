@@ -330,6 +330,23 @@ class CaseRow(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # The review workbench: what was scanned, for whom, where it queues, who holds it, by when.
+    content_id: Mapped[int | None] = mapped_column(
+        ForeignKey("content.id", ondelete="SET NULL"), index=True
+    )
+    account_ref: Mapped[str | None] = mapped_column(String(255), index=True)
+    category: Mapped[str | None] = mapped_column(String(32), index=True)  # main TVEC code
+    language: Mapped[str | None] = mapped_column(String(16), index=True)
+    verdict: Mapped[str | None] = mapped_column(String(16))  # act, review, none (decide/)
+    reasons: Mapped[list[str]] = mapped_column(default=list, server_default="[]")
+    # Cases of one flood share a key (the matched entry), so they can be decided in bulk.
+    group_key: Mapped[str | None] = mapped_column(String(128), index=True)
+    assigned_to: Mapped[str | None] = mapped_column(String(255), index=True)
+    assigned_at: Mapped[datetime | None] = mapped_column()
+    due_at: Mapped[datetime | None] = mapped_column(index=True)  # the SLA
+    closed_at: Mapped[datetime | None] = mapped_column()
+    # Optimistic concurrency: a decision names the version it saw; a conflicting one is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class EvidenceImageRow(Base):
@@ -350,3 +367,125 @@ class EvidenceImageRow(Base):
     height: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UserRow(Base):
+    """A person who signs in to the review workbench. Only an argon2 hash of the password is
+    stored; ``failed_logins`` and ``locked_until`` implement lock-out after repeated failures."""
+
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(255), default="")
+    password_hash: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))  # admin, analyst, moderator, auditor
+    # Languages the person reviews in (queues offer their cases first); empty: any.
+    languages: Mapped[list[str]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column()
+
+
+class UserSessionRow(Base):
+    """A signed-in browser. The cookie carries a random token; only its SHA-256 is stored, so
+    a copy of the database cannot be replayed as a session."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+
+
+class DecisionRow(Base):
+    """A person's decision on a case. Decisions are never edited: an appeal or a correction adds
+    a new one that ``supersedes`` the earlier."""
+
+    __tablename__ = "decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("review_case.id", ondelete="CASCADE"), index=True
+    )
+    outcome: Mapped[str] = mapped_column(String(32))  # confirm, false_positive, escalate, ...
+    labels: Mapped[list[str]] = mapped_column(default=list)  # TVEC codes
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[str] = mapped_column(String(255))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("decision.id", ondelete="SET NULL")
+    )
+    appeal_id: Mapped[int | None] = mapped_column(Integer)
+    # What the decision did besides closing the case (banked entry ids, actions, training label).
+    effects: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AppealRow(Base):
+    """A user's complaint against a decision: it reopens the case for a different reviewer."""
+
+    __tablename__ = "appeal"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("review_case.id", ondelete="CASCADE"), index=True
+    )
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decision.id", ondelete="CASCADE"))
+    complaint: Mapped[str] = mapped_column(Text)
+    submitted_by: Mapped[str] = mapped_column(String(255))  # the platform's reference for the user
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    # The reviewer of the appealed decision may not decide the appeal.
+    excluded_reviewer: Mapped[str] = mapped_column(String(255))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolution_id: Mapped[int | None] = mapped_column(Integer)  # the decision that resolved it
+
+
+class ActionRow(Base):
+    """An effect on the platform (a signed webhook, a counter-narrative redirect, a
+    law-enforcement escalation record). ``idempotency_key`` makes every action happen once;
+    failed deliveries are retried with back-off and end in the dead-letter queue (``dead``)."""
+
+    __tablename__ = "action"
+    __table_args__ = (Index("ix_action_status_next_attempt_at", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))  # webhook, redirect, escalation, reinstate
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("review_case.id", ondelete="SET NULL"), index=True
+    )
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id", ondelete="SET NULL"))
+    event: Mapped[str] = mapped_column(String(64), default="")
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # delivered, failed, dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column()
+
+
+class PolicyRow(Base):
+    """One version of the verdict policy (rules as JSON); exactly one is active."""
+
+    __tablename__ = "policy"
+    __table_args__ = (UniqueConstraint("version", name="uq_policy_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    rules: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    active: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str] = mapped_column(Text, default="")
