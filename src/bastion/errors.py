@@ -160,6 +160,22 @@ class IncidentNotFound(NotFound):
     code = "incident_not_found"
 
 
+class PolicyNotFound(NotFound):
+    code = "policy_not_found"
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+
+
+class ActionNotFound(NotFound):
+    code = "action_not_found"
+
+
+class AppealNotFound(NotFound):
+    code = "appeal_not_found"
+
+
 class Conflict(BastionError):
     code = "conflict"
     status = 409
@@ -171,6 +187,22 @@ class BankExists(Conflict):
 
 class IncidentExists(Conflict):
     code = "incident_exists"
+
+
+class UserExists(Conflict):
+    code = "user_exists"
+
+
+class CaseClosed(Conflict):
+    """The case is closed (decided): appeal it to reopen it."""
+
+    code = "case_closed"
+
+
+class DecisionConflict(Conflict):
+    """Someone decided or changed the case since the caller read it (its version moved on)."""
+
+    code = "decision_conflict"
 
 
 class IncidentClosed(Conflict):
@@ -198,6 +230,35 @@ class Unauthorized(BastionError):
 class Forbidden(BastionError):
     code = "forbidden"
     status = 403
+
+
+class LoginFailed(Unauthorized):
+    """Wrong username or password, or an account that is disabled or locked out: one error for
+    all, so a login attempt never tells which usernames exist."""
+
+    code = "login_failed"
+
+
+class SessionExpired(Unauthorized):
+    """A session token that is unknown, expired, idle for too long, or signed out."""
+
+    code = "session_expired"
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+
+
+class WeakPassword(InvalidInput):
+    """A password the policy refuses (too short, the username, a common password)."""
+
+    code = "weak_password"
+
+
+class SameReviewer(Forbidden):
+    """An appeal must be decided by someone other than the reviewer of the appealed decision."""
+
+    code = "appeal_needs_another_reviewer"
 
 
 # --- operations ---------------------------------------------------------------------------------

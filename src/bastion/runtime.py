@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bastion.accounts.keys import ApiKeys
+from bastion.accounts.sessions import Sessions
+from bastion.accounts.users import Users
 from bastion.audit import AuditLog
 from bastion.banks.incidents import Incidents
 from bastion.banks.service import Banks
@@ -30,6 +33,8 @@ class Bastion:
     alerts: Alerts
     cases: Cases
     incidents: Incidents
+    users: Users
+    sessions: Sessions
     _streams: StreamManager | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -50,6 +55,16 @@ class Bastion:
             alerts=Alerts(audit),
             cases=Cases(audit),
             incidents=Incidents(audit, banks),
+            users=Users(
+                audit,
+                max_failures=settings.login_max_failures,
+                lockout=timedelta(minutes=settings.login_lockout_minutes),
+            ),
+            sessions=Sessions(
+                audit,
+                lifetime=timedelta(hours=settings.session_lifetime_hours),
+                idle=timedelta(minutes=settings.session_idle_minutes),
+            ),
         )
 
     @property

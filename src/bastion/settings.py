@@ -95,6 +95,19 @@ class Settings(BaseSettings):
     )
     fetch_max_redirects: int = Field(5, ge=0, description="Redirects followed by a URL fetch.")
 
+    session_lifetime_hours: float = Field(
+        8.0, gt=0, description="A review workbench sign-in lasts at most this many hours."
+    )
+    session_idle_minutes: float = Field(
+        30.0, gt=0, description="A sign-in unused for this many minutes ends."
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Wrong passwords in a row that lock an account."
+    )
+    login_lockout_minutes: float = Field(
+        15.0, gt=0, description="How long an account stays locked after too many failures."
+    )
+
     stream_webhook_url: str | None = Field(
         None,
         description="Where `bastion watch` POSTs stream matches as signed `stream.match` events; "
@@ -150,6 +163,40 @@ class Settings(BaseSettings):
         ge=0,
         description="Failed reconnection attempts in a row before a stream is given up; "
         "0 retries for as long as it is watched.",
+    )
+
+    action_webhook_url: str | None = Field(
+        None,
+        description="Where the action ledger POSTs decided actions (redirects, escalations, "
+        "removals) as signed events; unset keeps them pending in the ledger.",
+    )
+    action_webhook_secret: SecretStr | None = Field(
+        None,
+        description="HMAC-SHA256 key signing action webhooks; required when the URL is set.",
+    )
+    action_webhook_timeout_seconds: float = Field(
+        10.0, gt=0, description="Time allowed for one action webhook delivery attempt."
+    )
+    action_webhook_allow_private: bool = Field(
+        False,
+        description="Allow action webhooks to private, loopback and link-local addresses.",
+    )
+    action_max_attempts: int = Field(
+        8, ge=1, description="Delivery attempts before an action moves to the dead-letter queue."
+    )
+    action_backoff_initial_seconds: float = Field(
+        30.0, gt=0, description="Wait after an action's first failed delivery; doubles each time."
+    )
+    action_backoff_max_seconds: float = Field(
+        3600.0, gt=0, description="Longest wait between an action's delivery attempts."
+    )
+    action_delivery_interval_seconds: float = Field(
+        5.0, gt=0, description="How often the delivery loop looks for due actions."
+    )
+    redirect_resources: Path | None = Field(
+        None,
+        description="JSON file of counter-narrative resources per language and region; unset "
+        "means none, and redirects are refused with that reason.",
     )
 
     scan_workers: int = Field(

@@ -1,1 +1,1 @@
-"""Who may do what: API keys with scopes (users and roles arrive with the review UI)."""
+"""Who may do what: API keys with scopes for programs, users with roles for people."""

@@ -32,6 +32,7 @@ from bastion.cli import (
     model,
     scan,
     serve,
+    users,
     watch,
 )
 from bastion.cli.context import apply_overrides
@@ -131,6 +132,7 @@ def _global_options(
 app.add_typer(db.app, name="db")
 app.add_typer(banks.app, name="bank")
 app.add_typer(keys.app, name="keys")
+app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(incidents.app, name="incident")

@@ -4,12 +4,13 @@ A case is opened in the same transaction as the alert or match that caused it, s
 an alert without its case. Priority is a 0-100 scale, higher first, so queues sort on one number:
 
 =========  ========================================================================
-priority   opened for
+priority   opened for (and the deadline to decide it, the SLA)
 =========  ========================================================================
-95         banked footage on a live stream (the broadcast may still be on air)
-80         a match against a bank of severity critical (e.g. an incident's crisis bank)
-60         a match against a high-severity bank, or a classifier score above its review mark
-40         everything else that needs a look
+95         banked footage on a live stream (the broadcast may still be on air): 15 min
+80         a match against a bank of severity critical (e.g. an incident's crisis bank): 1 h
+60         a match against a high-severity bank, or a classifier score above its review
+           mark: 4 h
+40         everything else that needs a look: 24 h
 =========  ========================================================================
 
 Evidence images are stored already blurred and greyscale (:mod:`bastion.review.evidence_image`):
@@ -18,8 +19,8 @@ Bastion does not keep the footage, and a reviewer sees a recognisable scene, nev
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import select
@@ -28,13 +29,15 @@ from sqlalchemy.orm import Session
 from bastion.audit import AuditLog
 from bastion.errors import CaseNotFound
 from bastion.review.evidence_image import EvidenceImage
-from bastion.storage.models import CaseRow, EvidenceImageRow
+from bastion.storage.models import CaseRow, EvidenceImageRow, utcnow
 
 LIVE_STREAM_PRIORITY: Final = 95
 CRITICAL_PRIORITY: Final = 80
 HIGH_PRIORITY: Final = 60
 DEFAULT_PRIORITY: Final = 40
 CASE_STATUSES: Final = ("open", "closed")
+# Review deadlines by priority: (lowest priority, minutes to decide), highest first.
+SLA_MINUTES: Final = ((95, 15), (80, 60), (60, 240), (0, 1440))
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,22 @@ class CaseInfo:
     evidence_image_ids: list[int]
     created_at: datetime
     updated_at: datetime
+    content_id: int | None = None
+    account_ref: str | None = None
+    category: str | None = None
+    language: str | None = None
+    verdict: str | None = None
+    reasons: list[str] = field(default_factory=list)
+    group_key: str | None = None
+    assigned_to: str | None = None
+    assigned_at: datetime | None = None
+    due_at: datetime | None = None
+    closed_at: datetime | None = None
+    version: int = 1
+
+    @property
+    def overdue(self) -> bool:
+        return self.status == "open" and self.due_at is not None and self.due_at < utcnow()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +91,24 @@ class NewCase:
     bank: str | None = None
     entry_id: int | None = None
     details: dict[str, Any] | None = None
+    content_id: int | None = None
+    account_ref: str | None = None
+    category: str | None = None
+    language: str | None = None
+    verdict: str | None = None
+    reasons: list[str] = field(default_factory=list)
+    group_key: str | None = None
 
 
-def _info(row: CaseRow, image_ids: list[int]) -> CaseInfo:
+def due_for(priority: int, now: datetime) -> datetime:
+    """The review deadline (SLA) of a case opened ``now`` with ``priority``."""
+    for floor, minutes in SLA_MINUTES:
+        if priority >= floor:
+            return now + timedelta(minutes=minutes)
+    return now + timedelta(minutes=SLA_MINUTES[-1][1])
+
+
+def info_of(row: CaseRow, image_ids: list[int]) -> CaseInfo:
     return CaseInfo(
         id=row.id,
         kind=row.kind,
@@ -93,6 +127,18 @@ def _info(row: CaseRow, image_ids: list[int]) -> CaseInfo:
         evidence_image_ids=image_ids,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        content_id=row.content_id,
+        account_ref=row.account_ref,
+        category=row.category,
+        language=row.language,
+        verdict=row.verdict,
+        reasons=list(row.reasons or []),
+        group_key=row.group_key,
+        assigned_to=row.assigned_to,
+        assigned_at=row.assigned_at,
+        due_at=row.due_at,
+        closed_at=row.closed_at,
+        version=row.version,
     )
 
 
@@ -117,6 +163,14 @@ class Cases:
             bank_name=case.bank,
             entry_id=case.entry_id,
             details=dict(case.details or {}),
+            content_id=case.content_id,
+            account_ref=case.account_ref,
+            category=case.category or (sorted(case.labels)[0] if case.labels else None),
+            language=case.language,
+            verdict=case.verdict,
+            reasons=list(case.reasons),
+            group_key=case.group_key,
+            due_at=due_for(case.priority, utcnow()),
         )
         session.add(row)
         session.flush()
@@ -147,7 +201,7 @@ class Cases:
                 "incident_id": row.incident_id,
             },
         )
-        return _info(row, image_ids)
+        return info_of(row, image_ids)
 
     def _image_ids(self, session: Session, case_ids: list[int]) -> dict[int, list[int]]:
         found: dict[int, list[int]] = {case_id: [] for case_id in case_ids}
@@ -165,7 +219,7 @@ class Cases:
         row = session.get(CaseRow, case_id)
         if row is None:
             raise CaseNotFound(f"no case {case_id}")
-        return _info(row, self._image_ids(session, [row.id])[row.id])
+        return info_of(row, self._image_ids(session, [row.id])[row.id])
 
     def list(
         self,
@@ -190,7 +244,7 @@ class Cases:
             query = query.where(CaseRow.incident_id == incident_id)
         rows = list(session.scalars(query))
         images = self._image_ids(session, [row.id for row in rows])
-        return [_info(row, images[row.id]) for row in rows]
+        return [info_of(row, images[row.id]) for row in rows]
 
     def evidence_image(self, session: Session, case_id: int, image_id: int) -> EvidenceImage:
         row = session.get(EvidenceImageRow, image_id)
