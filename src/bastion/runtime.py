@@ -9,12 +9,19 @@ from typing import TYPE_CHECKING
 from bastion.accounts.keys import ApiKeys
 from bastion.accounts.sessions import Sessions
 from bastion.accounts.users import Users
+from bastion.act.escalation import Escalations
+from bastion.act.ledger import ActionLedger
+from bastion.act.redirect import RedirectResources, Redirects
 from bastion.audit import AuditLog
 from bastion.banks.incidents import Incidents
 from bastion.banks.service import Banks
+from bastion.decide.policies import Policies
 from bastion.match.alerts import Alerts
 from bastion.match.scanner import Scanner
 from bastion.review.cases import Cases
+from bastion.review.decisions import Decisions
+from bastion.review.queue import Queue
+from bastion.review.workflow import Workbench
 from bastion.settings import Settings
 from bastion.storage.db import Database
 
@@ -35,6 +42,13 @@ class Bastion:
     incidents: Incidents
     users: Users
     sessions: Sessions
+    queue: Queue
+    decisions: Decisions
+    policies: Policies
+    actions: ActionLedger
+    redirects: Redirects
+    escalations: Escalations
+    workbench: Workbench
     _streams: StreamManager | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -45,6 +59,13 @@ class Bastion:
             db.upgrade()
         audit = AuditLog()
         banks = Banks(audit)
+        cases = Cases(audit)
+        # Configuration errors (a webhook URL without its secret, a bad redirect file) stop the
+        # start-up here, not at the first decision.
+        actions = ActionLedger.from_settings(settings, audit)
+        decisions = Decisions(audit, cases, banks)
+        policies = Policies(audit)
+        escalations = Escalations(actions, audit)
         return cls(
             settings=settings,
             db=db,
@@ -53,7 +74,7 @@ class Bastion:
             keys=ApiKeys(audit),
             scanner=Scanner(db, settings, audit),
             alerts=Alerts(audit),
-            cases=Cases(audit),
+            cases=cases,
             incidents=Incidents(audit, banks),
             users=Users(
                 audit,
@@ -65,6 +86,13 @@ class Bastion:
                 lifetime=timedelta(hours=settings.session_lifetime_hours),
                 idle=timedelta(minutes=settings.session_idle_minutes),
             ),
+            queue=Queue(audit, cases),
+            decisions=decisions,
+            policies=policies,
+            actions=actions,
+            redirects=Redirects(actions, RedirectResources.from_settings(settings)),
+            escalations=escalations,
+            workbench=Workbench(cases, decisions, policies, actions, escalations),
         )
 
     @property

@@ -26,7 +26,7 @@ from bastion.storage.models import CaseRow, MatchRow, utcnow
 __all__ = ["ESCALATION_EVENT", "EscalationInfo", "Escalations"]
 
 ESCALATION_EVENT: Final = "case.escalated"
-_MAX_REASON: Final = 500
+MAX_REASON_CHARS: Final = 500
 _MAX_SUMMARY: Final = 5000
 _MAX_MATCHES: Final = 100
 
@@ -99,7 +99,7 @@ class Escalations:
         case = session.get(CaseRow, case_id)
         if case is None:
             raise CaseNotFound(f"no case {case_id}")
-        clean_reason = _required(reason, "reason", _MAX_REASON)
+        clean_reason = _required(reason, "reason", MAX_REASON_CHARS)
         summary = _required(threat_summary, "threat summary", _MAX_SUMMARY)
         evidence = self._evidence(session, case, references or [])
         requested_at = utcnow()

@@ -17,6 +17,7 @@ from fastapi.security import APIKeyHeader
 from sqlalchemy.exc import SQLAlchemyError
 
 from bastion.accounts.keys import ApiKeyInfo, require_scope
+from bastion.act.ledger import run_delivery_loop
 from bastion.errors import DatabaseNotReady, Unauthorized
 from bastion.runtime import Bastion
 from bastion.settings import Settings
@@ -41,6 +42,7 @@ class BastionProvider:
         self._bastion = bastion
         self._owned = bastion is None
         self._lock = threading.Lock()
+        self._stop = threading.Event()  # ends the background loops at shut-down
 
     def get(self) -> Bastion:
         if self._bastion is not None:
@@ -73,9 +75,19 @@ class BastionProvider:
             return
         if resumed:
             log.info("resumed watching %d stream(s): %s", len(resumed), resumed)
+        if bastion.actions.configured:
+            # Decisions' platform actions (webhooks) are delivered, retried and dead-lettered
+            # by this loop until the server stops.
+            threading.Thread(
+                target=run_delivery_loop,
+                args=(bastion, self._stop),
+                name="action-delivery",
+                daemon=True,
+            ).start()
 
     def close(self) -> None:
-        """Release the database pool, if this provider opened it."""
+        """Stop the background loops; release the database pool, if this provider opened it."""
+        self._stop.set()
         if self._owned and self._bastion is not None:
             self._bastion.close()
             self._bastion = None

@@ -248,6 +248,12 @@ class ScanResponse(BaseModel):
         "designated entities named (with offsets), links, and one explained score per TVEC "
         "category (see docs/text-detection.md).",
     )
+    verdict: dict[str, Any] | None = Field(
+        None,
+        description="The verdict policy's answer (docs/decisions.md): action act, review or "
+        "none, priority, reasons, escalate, category, language, labels.",
+    )
+    case_id: int | None = Field(None, description="The review case the verdict opened, if any.")
     error: ErrorDetail | None = None
 
 

@@ -45,6 +45,10 @@ class ScanResult:
     notes: list[str] = field(default_factory=list)
     error: BastionError | None = None
     text: TextAnalysis | None = None  # language, entities, links, classifier scores
+    # The verdict policy's answer and the case it opened (bastion.review.workflow), when the
+    # caller ran the result through review intake.
+    verdict: dict[str, Any] | None = None
+    case_id: int | None = None
 
     @property
     def review(self) -> bool:
@@ -76,6 +80,8 @@ class ScanResult:
             "reasons": [m.reason for m in self.matches],
             "notes": self.notes,
             "text": self.text.to_dict() if self.text else None,
+            "verdict": self.verdict,
+            "case_id": self.case_id,
             "error": self.error.to_dict()["error"] if self.error else None,
         }
 

@@ -91,6 +91,7 @@ async def scan_texts(request: Request, key: ScanKey, bastion: BastionDep) -> JSO
         [item.text for item in bulk.texts],
         external_ids=[item.external_id for item in bulk.texts],
     )
+    results = await run_in_threadpool(work.with_verdicts, bastion, results)
     return JSONResponse({"results": [result.to_dict() for result in results]})
 
 
