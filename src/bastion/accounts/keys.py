@@ -28,7 +28,13 @@ SCOPES: dict[str, str] = {
     "streams:read": "list watched streams and their status, incidents",
     "streams:write": "start and stop watching streams, bank a range of a stream",
     "incidents:write": "declare and close incidents (crisis mode)",
-    "cases:read": "list and read cases with their blurred evidence images",
+    "cases:read": "list and read cases with their blurred evidence images, queues, decisions",
+    "cases:write": "assign and decide cases (as the key), including bulk decisions",
+    "appeals:write": "submit a user's appeal against a decision (the platform does)",
+    "actions:read": "list platform actions and the dead-letter queue",
+    "actions:write": "replay failed or dead actions",
+    "policy:read": "read verdict policy versions",
+    "policy:write": "create and activate verdict policy versions",
     "admin": "everything, including managing API keys",
 }
 KEY_PREFIX = "bst"

@@ -15,6 +15,7 @@ from bastion.api.body import BodyLimitMiddleware
 from bastion.api.errors import install_error_handlers
 from bastion.api.hma import router as hma_router
 from bastion.api.routers import (
+    actions,
     alerts,
     audit,
     banks,
@@ -24,6 +25,7 @@ from bastion.api.routers import (
     health,
     incidents,
     keys,
+    review,
     scan,
     streams,
 )
@@ -90,7 +92,19 @@ def create_app(bastion: Bastion | None = None) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes)
     app.include_router(health.router)
     app.include_router(docs.router)
-    for module in (scan, banks, entries, keys, audit, alerts, streams, incidents, cases):
+    for module in (
+        scan,
+        banks,
+        entries,
+        keys,
+        audit,
+        alerts,
+        streams,
+        incidents,
+        cases,
+        review,
+        actions,
+    ):
         app.include_router(module.router, responses=_ERRORS)
     app.include_router(hma_router)  # HMA 2.x-compatible /h, /m, /c (docs/hma-compatibility.md)
 

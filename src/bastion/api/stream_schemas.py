@@ -137,6 +137,19 @@ class CaseOut(_Record):
     )
     created_at: datetime
     updated_at: datetime
+    content_id: int | None = Field(None, description="The scanned item, when a scan opened it.")
+    account_ref: str | None = None
+    category: str | None = Field(None, description="The main TVEC code (queues filter on it).")
+    language: str | None = None
+    verdict: str | None = Field(None, description="act, review or none (docs/decisions.md).")
+    reasons: list[str] = Field(default_factory=list, description="Why, in words.")
+    group_key: str | None = Field(None, description="Cases of one flood share it (bulk).")
+    assigned_to: str | None = None
+    assigned_at: datetime | None = None
+    due_at: datetime | None = Field(None, description="The review deadline (SLA).")
+    closed_at: datetime | None = None
+    version: int = Field(1, description="Name it when deciding: a stale version is refused.")
+    overdue: bool = False
 
 
 class CaseList(BaseModel):
