@@ -36,8 +36,15 @@ def _instructions(demo: DemoSet, host: str, port: int, serving: bool) -> str:
         f"-F file=@{shlex.quote(str(s.path))} {url}/v1/scan"
         for s in demo.samples
     ]
+    lines += [
+        "",
+        f"Review workbench: {url}/ui/ (new passwords on every run; shown once):",
+    ]
+    lines += [f"  {p.username} ({p.role}): {p.password}" for p in demo.people]
+    if demo.cases_opened:
+        lines.append(f"  {demo.cases_opened} demo cases are waiting in the queue.")
     if serving:
-        lines += ["", f"Serving the API on {url} (Ctrl-C stops it)."]
+        lines += ["", f"Serving the API and the workbench on {url} (Ctrl-C stops it)."]
     return "\n".join(lines)
 
 

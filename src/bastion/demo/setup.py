@@ -10,7 +10,7 @@ again); earlier demo keys are revoked so they do not pile up as live credentials
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from bastion.accounts.keys import CreatedKey
 from bastion.banks.from_media import entries_from_extraction
 from bastion.banks.records import NewEntry
 from bastion.demo.media import edit_photo, make_photo, make_video
+from bastion.demo.review import DemoPerson, ensure_cases, ensure_people
 from bastion.errors import BankNotFound
 from bastion.runtime import Bastion
 from bastion.signals.extract import extract_signals
@@ -57,6 +58,8 @@ class DemoSet:
     negative_bank: str
     built: bool  # False when an earlier run's data was reused
     revoked_keys: int
+    people: list[DemoPerson] = field(default_factory=list)  # sign-ins with fresh passwords
+    cases_opened: int = 0
 
 
 def samples_dir(bastion: Bastion) -> Path:
@@ -190,6 +193,8 @@ def build_demo(bastion: Bastion, *, actor: str) -> DemoSet:
     if not complete:
         _build_media(bastion, plan, actor)
     key, revoked = _fresh_key(bastion, actor)
+    people = ensure_people(bastion, actor=actor)
+    opened = ensure_cases(bastion, actor=actor)
     return DemoSet(
         samples_dir=folder,
         samples=plan,
@@ -198,4 +203,6 @@ def build_demo(bastion: Bastion, *, actor: str) -> DemoSet:
         negative_bank=NEGATIVE_BANK,
         built=not complete,
         revoked_keys=revoked,
+        people=people,
+        cases_opened=opened,
     )
