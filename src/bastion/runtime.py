@@ -66,6 +66,7 @@ class Bastion:
         decisions = Decisions(audit, cases, banks)
         policies = Policies(audit)
         escalations = Escalations(actions, audit)
+        redirects = Redirects(actions, RedirectResources.from_settings(settings))
         return cls(
             settings=settings,
             db=db,
@@ -90,9 +91,9 @@ class Bastion:
             decisions=decisions,
             policies=policies,
             actions=actions,
-            redirects=Redirects(actions, RedirectResources.from_settings(settings)),
+            redirects=redirects,
             escalations=escalations,
-            workbench=Workbench(cases, decisions, policies, actions, escalations),
+            workbench=Workbench(cases, decisions, policies, actions, escalations, redirects),
         )
 
     @property

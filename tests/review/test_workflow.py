@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from PIL import Image
 
@@ -10,7 +11,10 @@ from bastion.api.work import with_verdict
 from bastion.banks.from_media import entries_from_extraction
 from bastion.demo.media import make_photo
 from bastion.runtime import Bastion
+from bastion.settings import Settings
 from bastion.signals.extract import extract_signals
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _bank(bastion: Bastion, bank: str, photo: bytes, **options: str) -> None:
@@ -115,3 +119,27 @@ def test_a_threat_to_life_is_escalated_and_an_unrelated_item_opens_nothing(
         assert bastion.escalations.get(session, case_id) is not None
     nothing, no_case = _scan(bastion, make_photo(905))
     assert nothing["action"] == "none" and no_case is None
+
+
+def test_a_removal_redirects_the_user_to_a_resource_in_their_language(
+    settings: Settings, tmp_path: Path
+) -> None:
+    configured = settings.model_copy(
+        update={"redirect_resources": ROOT / "docs/examples/redirect-resources.json"}
+    )
+    app = Bastion.from_settings(configured)
+    try:
+        photo = make_photo(906)
+        _bank(app, "partner-list-3", photo, source="partner")
+        _, case_id = _scan(app, photo)
+        assert case_id is not None
+        with app.db.session() as session:
+            case = app.cases.get(session, case_id)
+            app.workbench.decide(
+                session, case_id, outcome="confirm", actor="user:a", expected_version=case.version
+            )
+            actions = app.actions.list(session, case_id=case_id)
+    finally:
+        app.close()
+    redirect = next(a for a in actions if a.kind == "redirect")
+    assert redirect.payload["resource"]["url"].startswith("https://example.org/")

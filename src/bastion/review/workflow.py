@@ -10,7 +10,8 @@ the escalation.
 
 Follow-up (:meth:`Workbench.decide`): every decision enqueues its platform action in the same
 transaction, idempotent per decision: ``case.decided`` with ``remove`` (confirmed), ``keep``
-(false positive) or ``restore`` (an appeal reversed a removal); an escalation becomes the
+(false positive) or ``restore`` (an appeal reversed a removal), plus a counter-narrative
+``redirect`` for a removal when resources are configured; an escalation becomes the
 law-enforcement escalation record (``case.escalated``). The ledger delivers them with retries.
 """
 
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from bastion.act.escalation import MAX_REASON_CHARS, Escalations
 from bastion.act.ledger import ActionLedger
+from bastion.act.redirect import Redirects
 from bastion.banks.records import BankInfo
 from bastion.banks.service import bank_info
 from bastion.decide import ACT, NONE, Policy, Verdict, decide
@@ -52,12 +54,14 @@ class Workbench:
         policies: Policies,
         actions: ActionLedger,
         escalations: Escalations,
+        redirects: Redirects,
     ) -> None:
         self._cases = cases
         self._decisions = decisions
         self._policies = policies
         self._actions = actions
         self._escalations = escalations
+        self._redirects = redirects
 
     # --- intake ---------------------------------------------------------------------------------
 
@@ -215,3 +219,12 @@ class Workbench:
             decision_id=decision.id,
             actor=decision.decided_by,
         )
+        if _platform_action(decision) == "remove":
+            # The user who posted removed content is shown a counter-narrative resource in
+            # their language, when the operator configured any (BASTION_REDIRECT_RESOURCES).
+            self._redirects.redirect(
+                session,
+                case_id=case.id,
+                actor=decision.decided_by,
+                decision_id=decision.id,
+            )
