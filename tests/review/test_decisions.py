@@ -346,3 +346,12 @@ def test_bad_decisions_get_stable_errors_and_change_nothing(bastion: Bastion) ->
     with bastion.db.session() as session:
         assert bastion.cases.get(session, case_id).status == "open"
         assert decisions.history(session, case_id) == []
+
+
+def test_related_cases_share_an_account_a_stream_or_a_flood(bastion: Bastion) -> None:
+    first = _case(bastion, group="entry:5", pdq=None)
+    second = _case(bastion, group="entry:5", pdq=None)
+    alone = _case(bastion, group="entry:6", pdq=None)
+    with bastion.db.session() as session:
+        assert [c.id for c in bastion.cases.related(session, first)] == [second]
+        assert bastion.cases.related(session, alone) == []

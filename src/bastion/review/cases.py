@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bastion.audit import AuditLog
@@ -243,6 +243,32 @@ class Cases:
         if incident_id is not None:
             query = query.where(CaseRow.incident_id == incident_id)
         rows = list(session.scalars(query))
+        images = self._image_ids(session, [row.id for row in rows])
+        return [info_of(row, images[row.id]) for row in rows]
+
+    def related(self, session: Session, case_id: int, *, limit: int = 20) -> list[CaseInfo]:
+        """Other cases from the same account, the same stream or the same flood, newest first:
+        the context a reviewer needs (a repeat poster, a stream that aired several items)."""
+        case = self.get(session, case_id)
+        links = [
+            column == value
+            for column, value in (
+                (CaseRow.account_ref, case.account_ref),
+                (CaseRow.stream_id, case.stream_id),
+                (CaseRow.group_key, case.group_key),
+            )
+            if value is not None
+        ]
+        if not links:
+            return []
+        rows = list(
+            session.scalars(
+                select(CaseRow)
+                .where(or_(*links), CaseRow.id != case_id)
+                .order_by(CaseRow.id.desc())
+                .limit(max(1, min(limit, 200)))
+            )
+        )
         images = self._image_ids(session, [row.id for row in rows])
         return [info_of(row, images[row.id]) for row in rows]
 

@@ -35,6 +35,22 @@ def get_case(case_id: int, key: CasesReadKey, bastion: BastionDep) -> CaseOut:
 
 
 @router.get(
+    "/{case_id}/related",
+    response_model=CaseList,
+    summary="Cases from the same account, stream or flood",
+)
+def related_cases(
+    case_id: int,
+    key: CasesReadKey,
+    bastion: BastionDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> CaseList:
+    with bastion.db.session() as session:
+        related = bastion.cases.related(session, case_id, limit=limit)
+    return CaseList(cases=[CaseOut.model_validate(case) for case in related])
+
+
+@router.get(
     "/{case_id}/images/{image_id}",
     response_class=Response,
     summary="A case's evidence image: blurred, greyscale JPEG",
