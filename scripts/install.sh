@@ -92,6 +92,11 @@ if ! stream_ready; then
   fi
 fi
 
+# The web UI's browser tests drive Debian's Chromium through Playwright (no downloaded browser).
+if { [ "$extra" = test ] || [ "$extra" = bench ]; } && ! command -v chromium >/dev/null 2>&1; then
+  apt_install chromium
+fi
+
 case "$extra" in
   "") spec="." ;;
   test) spec=".[test]" ;;

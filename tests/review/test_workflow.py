@@ -7,9 +7,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from bastion.api.work import with_verdict
 from bastion.banks.from_media import entries_from_extraction
 from bastion.demo.media import make_photo
+from bastion.review.intake import with_verdict
 from bastion.runtime import Bastion
 from bastion.settings import Settings
 from bastion.signals.extract import extract_signals

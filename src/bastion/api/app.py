@@ -32,6 +32,7 @@ from bastion.api.routers import (
 from bastion.api.schemas import BODY_MODELS, ErrorResponse
 from bastion.runtime import Bastion
 from bastion.settings import get_settings
+from bastion.web import install as install_web
 
 API_VERSION = "1"
 DESCRIPTION = (
@@ -107,6 +108,7 @@ def create_app(bastion: Bastion | None = None) -> FastAPI:
     ):
         app.include_router(module.router, responses=_ERRORS)
     app.include_router(hma_router)  # HMA 2.x-compatible /h, /m, /c (docs/hma-compatibility.md)
+    install_web(app)  # the moderator pages under /ui and /ui/static (docs/web-ui.md)
 
     def openapi() -> dict[str, Any]:
         return _openapi(app)

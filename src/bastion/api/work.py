@@ -14,6 +14,7 @@ from bastion.banks.importer import ImportFormat, import_entries
 from bastion.banks.records import AddReport
 from bastion.ingest.url_fetch import FetchPolicy, fetch_url
 from bastion.match.scanner import ScanResult, normalize_supplied
+from bastion.review.intake import with_verdict
 from bastion.runtime import Bastion
 from bastion.signals.extract import Extraction, extract_signals, text_extraction
 from bastion.taxonomy import parse_label_list
@@ -44,29 +45,6 @@ def extract_media(bastion: Bastion, media: MediaInput, *, for_bank: bool = False
 def scan(bastion: Bastion, item: ScanInput) -> ScanResult:
     """Hash, match and record one item (``POST /v1/scan``), then the verdict and its case."""
     return with_verdict(bastion, _scan(bastion, item))
-
-
-def with_verdict(bastion: Bastion, result: ScanResult) -> ScanResult:
-    """Run a recorded scan result through review intake (verdict policy, case, actions)."""
-    if result.content_id is None or result.error is not None:
-        return result
-    with bastion.db.session() as session:
-        verdict, case = bastion.workbench.intake(session, result)
-    result.verdict = verdict.to_dict()
-    result.case_id = case.id if case is not None else None
-    return result
-
-
-def with_verdicts(bastion: Bastion, results: list[ScanResult]) -> list[ScanResult]:
-    """:func:`with_verdict` for a batch, in one database session."""
-    recorded = [r for r in results if r.content_id is not None and r.error is None]
-    if recorded:
-        with bastion.db.session() as session:
-            outcomes = bastion.workbench.intake_many(session, recorded)
-        for result, (verdict, case) in zip(recorded, outcomes, strict=True):
-            result.verdict = verdict.to_dict()
-            result.case_id = case.id if case is not None else None
-    return results
 
 
 def _scan(bastion: Bastion, item: ScanInput) -> ScanResult:

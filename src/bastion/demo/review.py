@@ -13,10 +13,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Final
 
-from bastion.api.work import with_verdict, with_verdicts
 from bastion.banks.from_media import entries_from_extraction
 from bastion.demo.media import make_photo
 from bastion.errors import UserNotFound
+from bastion.review.intake import with_verdict, with_verdicts
 from bastion.runtime import Bastion
 from bastion.signals.extract import extract_signals
 

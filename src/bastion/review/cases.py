@@ -19,6 +19,7 @@ Bastion does not keep the footage, and a reviewer sees a recognisable scene, nev
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -246,7 +247,9 @@ class Cases:
         images = self._image_ids(session, [row.id for row in rows])
         return [info_of(row, images[row.id]) for row in rows]
 
-    def related(self, session: Session, case_id: int, *, limit: int = 20) -> list[CaseInfo]:
+    def related(
+        self, session: Session, case_id: int, *, limit: int = 20
+    ) -> builtins.list[CaseInfo]:
         """Other cases from the same account, the same stream or the same flood, newest first:
         the context a reviewer needs (a repeat poster, a stream that aired several items)."""
         case = self.get(session, case_id)

@@ -22,6 +22,7 @@ from bastion.api.schemas import (
     SignalTypeList,
 )
 from bastion.match.matcher import default_threshold
+from bastion.review.intake import with_verdicts
 from bastion.signals.base import BytesHasher, DistanceSignal
 from bastion.signals.registry import all_signal_types
 
@@ -91,7 +92,7 @@ async def scan_texts(request: Request, key: ScanKey, bastion: BastionDep) -> JSO
         [item.text for item in bulk.texts],
         external_ids=[item.external_id for item in bulk.texts],
     )
-    results = await run_in_threadpool(work.with_verdicts, bastion, results)
+    results = await run_in_threadpool(with_verdicts, bastion, results)
     return JSONResponse({"results": [result.to_dict() for result in results]})
 
 
