@@ -1,5 +1,7 @@
 """The moderator's pages in a real browser (Debian's Chromium driven by Playwright): sign in,
-open the top case, reveal its blurred media, decide it with a keyboard shortcut, sign out.
+work the queue, reveal blurred media, decide with a keyboard shortcut and see the signed webhook
+reach the platform; an appeal goes to a second moderator, who reverses it (a ``restore``
+action); the audit chain stays intact.
 
 Skipped, saying why, when Chromium is missing; in CI (``CI=true``) a missing browser fails.
 Screenshots of the main pages go to ``test-artifacts/screenshots/``.
@@ -9,13 +11,15 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from bastion.settings import Settings
 
+from ..act.test_webhook import SECRET, Receiver, receiver
 from ..api.conftest import serving
 from .conftest import PASSWORD, WebSite
 
@@ -36,10 +40,42 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwr
 
 
 @pytest.fixture(scope="module")
-def browser_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSite]:
-    """A server of its own, so the queue holds only this module's cases."""
-    with serving(Settings(data_dir=tmp_path_factory.mktemp("web-browser"))) as server:
+def platform() -> Iterator[Receiver]:
+    """The platform's webhook endpoint on loopback, checking every signature."""
+    with receiver() as hook:
+        yield hook
+
+
+@pytest.fixture(scope="module")
+def browser_site(platform: Receiver, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSite]:
+    """A server of its own (the queue holds only this module's cases) delivering platform
+    actions to :func:`platform` every 0.2 s."""
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("web-browser"),
+        action_webhook_url=platform.url,
+        action_webhook_secret=SECRET,
+        action_webhook_allow_private=True,
+        action_delivery_interval_seconds=0.2,
+    )
+    with serving(settings) as server:
         yield WebSite(server)
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    """Poll ``condition`` until it holds (a condition, not a fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def _delivered(site: WebSite, case_id: int, action: str) -> bool:
+    with site.bastion.db.session() as session:
+        return any(
+            a.status == "delivered" and a.payload.get("action") == action
+            for a in site.bastion.actions.list(session, case_id=case_id)
+        )
 
 
 @pytest.fixture(scope="module")
@@ -80,13 +116,14 @@ def _filter_of(page: sync_api.Page) -> str:
     return str(page.locator(".evidence-image").first.evaluate("e => getComputedStyle(e).filter"))
 
 
-def test_a_moderator_reviews_and_decides_the_top_case(
-    browser_site: WebSite, page: sync_api.Page
+def test_a_moderator_decides_the_platform_is_told_and_an_appeal_is_reversed(
+    browser_site: WebSite, platform: Receiver, page: sync_api.Page
 ) -> None:
     site = browser_site
     site.case(title="an older, calmer case", priority=40)
     top = site.case(title="banked footage on a live stream", priority=95)
-    _sign_in(page, site, site.user("moderator", languages=["en"]), shot=True)
+    first = site.user("moderator", languages=["en"])
+    _sign_in(page, site, first, shot=True)
 
     sync_api.expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
     first_link = page.locator("a.case-link").first
@@ -125,14 +162,62 @@ def test_a_moderator_reviews_and_decides_the_top_case(
     sync_api.expect(history).to_contain_text("Perpetrator footage, banked.")
     sync_api.expect(page.locator("#case-status")).to_have_text("closed")
 
+    # The platform receives the signed case.decided webhook; the case page shows it delivered.
+    _wait_for(lambda: _delivered(site, top, "remove"), "the removal to be delivered")
+    [delivery] = [
+        d
+        for d in platform.deliveries
+        if d.event == "case.decided" and d.json()["data"]["case_id"] == top  # type: ignore[index]
+    ]
+    assert delivery.verified
+    assert delivery.json()["data"]["payload"]["action"] == "remove"  # type: ignore[index]
+    page.reload()
+    sync_api.expect(page.locator("#actions")).to_contain_text("case.decided")
+    sync_api.expect(page.locator("#actions td.status-delivered")).to_have_text("delivered")
+
     page.goto(f"{site.base_url}/ui/")
-    sync_api.expect(page.locator("svg.chart-svg")).to_have_count(2)
+    sync_api.expect(page.locator("svg.chart-svg")).to_have_count(7)
+    sync_api.expect(page.get_by_role("figure", name="Queue: open cases by age")).to_be_visible()
     _shot(page, "dashboard")
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/ui/login")
     page.goto(f"{site.base_url}/ui/queue")
     assert page.url.endswith("/ui/login")
+
+    # The poster appeals through the platform's API; the case reopens for another reviewer.
+    platform_key = site.server.make_key("appeals:write")
+    with site.server.client(platform_key) as api:
+        appealed = api.post(
+            f"/v1/cases/{top}/appeals",
+            json={"complaint": "This is a news report, not propaganda.", "submitted_by": "u-77"},
+        )
+    assert appealed.status_code == 201, appealed.text
+    _sign_in(page, site, site.user("moderator", languages=["en"]))
+    page.get_by_role("link", name="banked footage on a live stream").click()
+    page.wait_for_url(f"**/ui/cases/{top}")
+    appeal = page.locator("#appeal")
+    sync_api.expect(appeal).to_contain_text("This is a news report, not propaganda.")
+    sync_api.expect(appeal).to_contain_text(f"user:{first}")
+    sync_api.expect(page.locator("#case-status")).to_have_text("open")
+    _shot(page, "case-appeal")
+    page.get_by_label("False positive (keep)").check()
+    page.get_by_label("Rationale").fill("Reporting on the attack; the removal was wrong.")
+    page.get_by_role("button", name="Decide").click()
+    page.wait_for_url(f"**/ui/cases/{top}?decided=true")
+    sync_api.expect(page.locator("#case-status")).to_have_text("closed")
+    sync_api.expect(page.locator("ol.history li")).to_have_count(2)
+    _wait_for(lambda: _delivered(site, top, "restore"), "the restore to be delivered")
+    page.reload()
+    sync_api.expect(page.locator("#actions")).to_contain_text("restore")
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/ui/login")
+
+    # An auditor checks the hash chain over everything that happened.
+    _sign_in(page, site, site.user("auditor"))
+    page.get_by_role("link", name="Audit log").click()
+    sync_api.expect(page.locator("#chain-status")).to_contain_text("Hash chain intact")
+    sync_api.expect(page.locator("main table")).to_contain_text("appeal.resolve")
 
 
 def test_an_auditor_sees_no_decision_form(browser_site: WebSite, page: sync_api.Page) -> None:

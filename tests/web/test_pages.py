@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from contextlib import closing
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from bastion.storage.models import DecisionRow
+from bastion.review.cases import NewCase
+from bastion.storage.models import (
+    AlertRow,
+    AuditEventRow,
+    CaseRow,
+    ContentRow,
+    DecisionRow,
+    MatchRow,
+    utcnow,
+)
 
 from .conftest import PASSWORD, WebSite, csrf_of
 
@@ -20,6 +31,45 @@ def _decisions(site: WebSite, case_id: int) -> int:
 def _version(site: WebSite, case_id: int) -> int:
     with site.bastion.db.session() as session:
         return site.bastion.cases.get(session, case_id).version
+
+
+CHART_TITLES = (
+    "Queue: open cases by age",
+    "Open cases by priority band",
+    "Matches per bank, last 14 days",
+    "Stream alert latency, last 14 days",
+    "Decisions by outcome, last 7 days",
+    "Decisions by TVEC category, last 30 days",
+    "Decisions by language, last 30 days",
+)
+
+
+def _linked_case(
+    site: WebSite,
+    *,
+    group_key: str | None = None,
+    account_ref: str | None = None,
+    category: str = "tvec3",
+    language: str = "en",
+) -> int:
+    """An open case in a flood (``group_key``) or from an account; its id."""
+    with site.bastion.db.session() as session:
+        case = site.bastion.cases.open(
+            session,
+            NewCase(
+                kind="scan_match",
+                priority=60,
+                severity="high",
+                title=f"a flooded post {uuid.uuid4().hex[:6]}",
+                labels=[category],
+                category=category,
+                language=language,
+                group_key=group_key,
+                account_ref=account_ref,
+            ),
+            actor="test",
+        )
+    return case.id
 
 
 def test_signing_in_sets_a_strict_http_only_cookie_and_opens_the_queue(site: WebSite) -> None:
@@ -281,11 +331,180 @@ def test_the_dashboard_draws_its_charts_and_the_audit_page_needs_the_permission(
     with closing(site.login(site.user("moderator"))) as moderator:
         dashboard = moderator.get("/ui/")
         assert dashboard.status_code == 200
-        assert dashboard.text.count("<svg") == 2 and "<title>" in dashboard.text
-        assert "Open cases by priority band" in dashboard.text
+        assert dashboard.text.count("<svg") == len(CHART_TITLES) and "<title>" in dashboard.text
+        for title in CHART_TITLES:
+            assert title in dashboard.text
+        assert dashboard.text.count('<details class="chart-data">') == len(CHART_TITLES)
         refused = moderator.get("/ui/audit")
         assert refused.status_code == 403 and "forbidden" in refused.text
     with closing(site.login(site.user("auditor"))) as auditor:
         audit = auditor.get("/ui/audit")
         assert audit.status_code == 200 and "Hash chain intact" in audit.text
         assert "user.login" in audit.text
+
+
+def test_the_dashboard_charts_count_matches_latency_age_and_decisions(site: WebSite) -> None:
+    bank = f"chart-bank-{uuid.uuid4().hex[:6]}"
+    now = utcnow()
+    with site.bastion.db.session() as session:
+        content = ContentRow(kind="image", source="upload")
+        session.add(content)
+        session.flush()
+        for _ in range(3):
+            session.add(
+                MatchRow(
+                    content_id=content.id,
+                    bank_name=bank,
+                    signal_type="pdq",
+                    distance=4,
+                    threshold=31,
+                )
+            )
+        for latency in (1.0, 2.0, 3.0, 4.0, 10.0):
+            session.add(
+                AlertRow(
+                    kind="stream_match",
+                    summary="a stream aired banked footage",
+                    details={"webhook_latency_seconds": latency},
+                )
+            )
+    overdue = site.case(title="an old case past its deadline")
+    with site.bastion.db.session() as session:
+        session.execute(
+            update(CaseRow)
+            .where(CaseRow.id == overdue)
+            .values(created_at=now - timedelta(hours=30), due_at=now - timedelta(hours=6))
+        )
+    decided = _linked_case(site, category="tvec5", language="de")
+    with site.bastion.db.session() as session:
+        site.bastion.workbench.decide(
+            session, decided, outcome="false_positive", actor="test", expected_version=1
+        )
+    with closing(site.login(site.user("moderator"))) as client:
+        page = client.get("/ui/").text
+    day = now.strftime("%m-%d")
+    # Each bar and point has a title; each chart a data table with the same numbers.
+    assert f"<title>{day}, {bank}: 3</title>" in page
+    assert f'<th scope="col">{bank}</th>' in page
+    assert f"<title>{day}, median: 3 s</title>" in page
+    assert f"<title>{day}, 95th percentile: 10 s</title>" in page
+    assert "<title>&gt; 24 h, overdue: " in page and "&gt; 24 h, overdue 0" not in page
+    assert "<title>&lt; 1 h, within deadline: " in page
+    assert "<title>tvec5, false positive: " in page
+    assert "<title>de, false positive: " in page
+    assert page.count('role="img"') == len(CHART_TITLES)
+
+
+def test_a_bulk_decision_decides_every_open_case_of_the_flood_exactly_once(
+    site: WebSite,
+) -> None:
+    flood = f"entry:{uuid.uuid4().hex[:8]}"
+    cases = [_linked_case(site, group_key=flood) for _ in range(3)]
+    alone = site.case()
+    with closing(site.login(site.user("moderator"))) as client:
+        page = client.get(f"/ui/cases/{cases[0]}")
+        assert "Decide all 3 open cases of this flood" in page.text
+        assert 'id="related"' in page.text
+        for other in cases[1:]:
+            assert f'href="/ui/cases/{other}"' in page.text
+        assert 'id="group-form"' not in client.get(f"/ui/cases/{alone}").text
+        form = {
+            "csrf": csrf_of(page.text),
+            "outcome": "confirm",
+            "labels": ["tvec1"],
+            "rationale": "One video posted by a botnet.",
+        }
+        without_csrf = client.post(f"/ui/cases/{cases[0]}/decide-group", data={**form, "csrf": ""})
+        assert without_csrf.status_code == 403 and "csrf_failed" in without_csrf.text
+        escalate = client.post(
+            f"/ui/cases/{cases[0]}/decide-group", data={**form, "outcome": "escalate"}
+        )
+        assert escalate.status_code == 400 and "invalid_input" in escalate.text
+        assert all(_decisions(site, case_id) == 0 for case_id in cases)
+        done = client.post(f"/ui/cases/{cases[0]}/decide-group", data=form)
+        assert done.status_code == 303
+        assert done.headers["location"] == f"/ui/cases/{cases[0]}?group_decided=3"
+        shown = client.get(done.headers["location"]).text
+        assert "Decided 3 open cases of this flood." in shown and 'id="group-form"' not in shown
+        again = client.post(f"/ui/cases/{cases[0]}/decide-group", data=form)  # resent
+        assert again.headers["location"] == f"/ui/cases/{cases[0]}?group_decided=0"
+    assert [_decisions(site, case_id) for case_id in cases] == [1, 1, 1]
+    assert _decisions(site, alone) == 0
+    with site.bastion.db.session() as session:
+        for case_id in cases:
+            [action] = site.bastion.actions.list(session, case_id=case_id)
+            assert action.payload["action"] == "remove"
+            assert site.bastion.decisions.history(session, case_id)[0].labels == ["tvec1"]
+
+
+def test_assign_and_release_need_csrf_and_are_refused_for_an_auditor(site: WebSite) -> None:
+    case_id = site.case()
+    name = site.user("moderator")
+    with closing(site.login(name)) as client:
+        page = client.get(f"/ui/cases/{case_id}")
+        assert 'id="assign-form"' in page.text and 'id="release-form"' not in page.text
+        version = str(_version(site, case_id))
+        for csrf in ("", "0" * 64):
+            refused = client.post(
+                f"/ui/cases/{case_id}/assign", data={"csrf": csrf, "version": version}
+            )
+            assert refused.status_code == 403 and "csrf_failed" in refused.text
+        form = {"csrf": csrf_of(page.text), "version": version}
+        taken = client.post(f"/ui/cases/{case_id}/assign", data=form)
+        assert taken.status_code == 303
+        assert taken.headers["location"] == f"/ui/cases/{case_id}?assigned=me"
+        shown = client.get(taken.headers["location"]).text
+        assert f'id="assignee">user:{name}<' in shown and 'id="release-form"' in shown
+        stale = client.post(f"/ui/cases/{case_id}/release", data=form)  # the old version
+        assert stale.status_code == 409 and "decision_conflict" in stale.text
+        assert "Nothing was changed" in stale.text
+        released = client.post(
+            f"/ui/cases/{case_id}/release",
+            data={**form, "version": str(_version(site, case_id))},
+        )
+        assert released.status_code == 303
+        assert released.headers["location"].endswith("?assigned=released")
+    with site.bastion.db.session() as session:
+        assert site.bastion.cases.get(session, case_id).assigned_to is None
+        actions = session.scalars(
+            select(AuditEventRow.action)
+            .where(AuditEventRow.target_type == "case", AuditEventRow.target_id == str(case_id))
+            .order_by(AuditEventRow.id)
+        ).all()
+    assert list(actions)[-2:] == ["case.assign", "case.release"]
+    with closing(site.login(site.user("auditor"))) as auditor:
+        page = auditor.get(f"/ui/cases/{case_id}")
+        assert 'id="assign-form"' not in page.text
+        for path in ("assign", "release"):
+            refused = auditor.post(
+                f"/ui/cases/{case_id}/{path}",
+                data={"csrf": csrf_of(page.text), "version": str(_version(site, case_id))},
+            )
+            assert refused.status_code == 403 and "forbidden" in refused.text
+    with site.bastion.db.session() as session:
+        assert site.bastion.cases.get(session, case_id).assigned_to is None
+
+
+def test_the_case_page_shows_deadline_appeal_related_cases_and_actions(site: WebSite) -> None:
+    account = f"account-{uuid.uuid4().hex[:6]}"
+    first = _linked_case(site, account_ref=account)
+    second = _linked_case(site, account_ref=account)
+    with site.bastion.db.session() as session:
+        site.bastion.workbench.decide(
+            session, first, outcome="confirm", actor="user:first-reviewer", expected_version=1
+        )
+        site.bastion.decisions.appeal(
+            session,
+            first,
+            complaint="This is a news report about the attack.",
+            submitted_by="platform-user-9",
+            actor="test",
+        )
+    with closing(site.login(site.user("moderator"))) as client:
+        page = client.get(f"/ui/cases/{first}").text
+    assert 'id="appeal"' in page and "This is a news report about the attack." in page
+    assert "platform-user-9" in page
+    assert "<strong>user:first-reviewer</strong>, who may not decide this appeal" in page
+    assert f'href="/ui/cases/{second}"' in page and "same account" in page
+    assert "<code>case.decided</code> (webhook)" in page and "<td>remove</td>" in page
+    assert " left)</span>" in page  # the appeal's deadline, with the time left

@@ -490,6 +490,11 @@ class Decisions:
         )
         return resolution
 
+    def open_appeal(self, session: Session, case_id: int) -> AppealInfo | None:
+        """The case's appeal waiting for a decision, if any."""
+        row = self._open_appeal(session, case_id)
+        return _appeal_info(row) if row is not None else None
+
     def get_appeal(self, session: Session, appeal_id: int) -> AppealInfo:
         row = session.get(AppealRow, appeal_id)
         if row is None:

@@ -10,8 +10,6 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-from bastion.web.routes import router
-
 STATIC_DIR = Path(__file__).parent / "static"
 
 
@@ -33,5 +31,12 @@ class _Static(StaticFiles):
 
 def install(app: FastAPI) -> None:
     """Serve the pages under /ui and their static files under /ui/static."""
+    # Imported here: the pages use the API's dependencies, and the API installs the pages, so
+    # importing them at module level would make ``import bastion.web`` circular.
+    from bastion.web import routes_admin, routes_banks, routes_search, routes_streams
+    from bastion.web.routes import router
+
     app.include_router(router)
+    for pages in (routes_banks, routes_streams, routes_search, routes_admin):
+        app.include_router(pages.router)
     app.mount("/ui/static", _Static(directory=STATIC_DIR), name="ui-static")

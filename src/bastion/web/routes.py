@@ -7,19 +7,24 @@ every page works without JavaScript. Roles decide what a person may see and do
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bastion.accounts.sessions import check_csrf, csrf_token
 from bastion.api.auth import BastionDep
 from bastion.errors import BastionError, Conflict, Forbidden, InvalidInput, LoginFailed
-from bastion.review.decisions import CONFIRM, MAX_RATIONALE_CHARS
+from bastion.review.cases import CaseInfo
+from bastion.review.decisions import CONFIRM, FALSE_POSITIVE, MAX_RATIONALE_CHARS
 from bastion.review.queue import QueueFilter
 from bastion.runtime import Bastion
+from bastion.storage.models import CaseRow, utcnow
 from bastion.taxonomy import BY_CODE, CATEGORIES
-from bastion.web.dashboard import decisions_chart, priority_chart
+from bastion.web.dashboard import dashboard_charts
 from bastion.web.render import WebRoute, render
 from bastion.web.session import (
     LOGIN_COOKIE,
@@ -109,7 +114,7 @@ def dashboard(request: Request, web: SignedIn, bastion: BastionDep) -> Response:
     web.user.require("cases.read")
     with bastion.db.session() as session:
         stats = bastion.queue.stats(session, QueueFilter())
-        charts = [priority_chart(session), decisions_chart(session)]
+        charts = dashboard_charts(session)
     return render(request, "dashboard.html", web=web, stats=stats, charts=charts)
 
 
@@ -161,6 +166,32 @@ def take_next(web: SignedIn, form: PostedForm, bastion: BastionDep) -> Response:
 # --- a case and its decision ------------------------------------------------------------------
 
 
+def time_left(due_at: datetime | None, now: datetime) -> str:
+    """How long until the review deadline, in words: "2 h 5 min left" or "overdue by 12 min"."""
+    if due_at is None:
+        return ""
+    seconds = int((due_at - now).total_seconds())
+    minutes = abs(seconds) // 60
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    parts = [f"{days} d"] if days else []
+    if hours:
+        parts.append(f"{hours} h")
+    if not days:
+        parts.append(f"{minutes} min")
+    words = " ".join(parts)
+    return f"{words} left" if seconds >= 0 else f"overdue by {words}"
+
+
+def _open_in_group(session: Session, case: CaseInfo) -> int:
+    if case.group_key is None:
+        return 0
+    query = select(func.count(CaseRow.id)).where(
+        CaseRow.group_key == case.group_key, CaseRow.status == "open"
+    )
+    return int(session.scalar(query) or 0)
+
+
 def _case_page(
     request: Request,
     web: WebSession,
@@ -168,13 +199,20 @@ def _case_page(
     case_id: int,
     *,
     problem: BastionError | None = None,
+    problem_title: str = "Nothing was decided",
     form: Form | None = None,
     decided: bool = False,
+    notice: str = "",
 ) -> Response:
     with bastion.db.session() as session:
         case = bastion.cases.get(session, case_id)
         history = bastion.decisions.history(session, case_id)
         banks = [b for b in bastion.banks.list(session) if b.kind == "positive" and b.enabled]
+        related = bastion.cases.related(session, case_id)
+        appeal = bastion.decisions.open_appeal(session, case_id) if case.status == "open" else None
+        actions = bastion.actions.list(session, case_id=case_id, limit=50)
+        in_group = _open_in_group(session, case)
+    deciding = web.user.can("cases.decide") and case.status == "open"
     return render(
         request,
         "case.html",
@@ -184,20 +222,42 @@ def _case_page(
         history=history,
         banks=banks,
         categories=CATEGORIES,
-        can_decide=web.user.can("cases.decide") and case.status == "open",
+        can_decide=deciding,
+        # A flood: every open case sharing the key can be decided at once.
+        group_open=in_group if deciding and in_group > 1 else 0,
+        related=related,
+        appeal=appeal,
+        excluded=appeal is not None and appeal.excluded_reviewer == web.user.actor,
+        actions=actions,
+        time_left=time_left(case.due_at, utcnow()) if case.status == "open" else "",
         problem=problem,
+        problem_title=problem_title,
         form=form or Form({}),
         decided=decided,
+        notice=notice,
         max_rationale=MAX_RATIONALE_CHARS,
     )
 
 
 @router.get("/cases/{case_id}")
 def case_page(
-    request: Request, case_id: int, web: SignedIn, bastion: BastionDep, decided: bool = False
+    request: Request,
+    case_id: int,
+    web: SignedIn,
+    bastion: BastionDep,
+    decided: bool = False,
+    group_decided: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    assigned: Annotated[str | None, Query(max_length=16)] = None,
 ) -> Response:
     web.user.require("cases.read")
-    return _case_page(request, web, bastion, case_id, decided=decided)
+    notice = ""
+    if group_decided:
+        notice = f"Decided {group_decided} open cases of this flood."
+    elif assigned == "me":
+        notice = "The case is assigned to you."
+    elif assigned == "released":
+        notice = "The case is released back to the queue."
+    return _case_page(request, web, bastion, case_id, decided=decided, notice=notice)
 
 
 def _version(form: Form) -> int:
@@ -230,6 +290,74 @@ def decide(
         # The case as it is now, the reviewer's words kept, and why nothing was decided.
         return _case_page(request, web, bastion, case_id, problem=exc, form=form)
     return _see_other(f"/ui/cases/{case_id}?decided=true")
+
+
+@router.post("/cases/{case_id}/decide-group")
+def decide_group(
+    request: Request, case_id: int, web: SignedIn, form: PostedForm, bastion: BastionDep
+) -> Response:
+    """One decision for every open case of this case's flood (same ``group_key``)."""
+    web.user.require("cases.decide")
+    outcome = form.get("outcome")
+    try:
+        if outcome not in (CONFIRM, FALSE_POSITIVE):
+            raise InvalidInput("a flood is confirmed or marked false positive; escalate one by one")
+        with bastion.db.session() as session:
+            case = bastion.cases.get(session, case_id)
+            if case.group_key is None:
+                raise InvalidInput(f"case {case_id} belongs to no flood")
+            made = bastion.workbench.decide_group(
+                session,
+                case.group_key,
+                outcome=outcome,
+                actor=web.user.actor,
+                labels=form.all("labels"),
+                rationale=form.get("rationale").replace("\r\n", "\n"),
+            )
+    except (Conflict, InvalidInput, Forbidden) as exc:
+        return _case_page(request, web, bastion, case_id, problem=exc, form=form)
+    return _see_other(f"/ui/cases/{case_id}?group_decided={len(made)}")
+
+
+def _assign(
+    request: Request,
+    case_id: int,
+    web: WebSession,
+    form: Form,
+    bastion: Bastion,
+    *,
+    assignee: str | None,
+) -> Response:
+    web.user.require("cases.decide")
+    try:
+        with bastion.db.session() as session:
+            bastion.queue.assign(
+                session,
+                case_id,
+                assignee=assignee,
+                actor=web.user.actor,
+                expected_version=_version(form),
+            )
+    except (Conflict, InvalidInput, Forbidden) as exc:
+        return _case_page(
+            request, web, bastion, case_id, problem=exc, problem_title="Nothing was changed"
+        )
+    done = "me" if assignee else "released"
+    return _see_other(f"/ui/cases/{case_id}?assigned={done}")
+
+
+@router.post("/cases/{case_id}/assign")
+def assign_to_me(
+    request: Request, case_id: int, web: SignedIn, form: PostedForm, bastion: BastionDep
+) -> Response:
+    return _assign(request, case_id, web, form, bastion, assignee=web.user.actor)
+
+
+@router.post("/cases/{case_id}/release")
+def release(
+    request: Request, case_id: int, web: SignedIn, form: PostedForm, bastion: BastionDep
+) -> Response:
+    return _assign(request, case_id, web, form, bastion, assignee=None)
 
 
 @router.get("/cases/{case_id}/images/{image_id}")
