@@ -177,3 +177,17 @@ def test_review_routes_need_their_scopes(server: ApiServer) -> None:
     with server.client("") as anonymous:
         for path in ("/v1/queue", "/v1/actions", "/v1/policies"):
             assert anonymous.get(path).status_code == 401
+
+
+def test_labelled_decisions_are_exported_as_training_labels(server: ApiServer) -> None:
+    case_id = _open_case(server, 953)["case_id"]
+    with server.client() as client:
+        current = next(c for c in client.get("/v1/queue").json()["cases"] if c["id"] == case_id)
+        decided = client.post(
+            f"/v1/cases/{case_id}/decisions",
+            json={"outcome": "false_positive", "version": current["version"], "labels": ["tvec1"]},
+        )
+        assert decided.status_code == 201
+        labels = client.get("/v1/training-labels").json()["labels"]
+    mine = next(item for item in labels if item["decision_id"] == decided.json()["id"])
+    assert mine["labels"] == ["tvec1"] and mine["harmful"] is False and mine["content_id"]

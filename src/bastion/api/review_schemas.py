@@ -72,6 +72,17 @@ class DecisionList(BaseModel):
     decisions: list[DecisionOut]
 
 
+class TrainingLabelOut(BaseModel):
+    decision_id: int
+    content_id: int | None = Field(description="Join with your own copy of the item's text.")
+    labels: list[str]
+    harmful: bool = Field(description="False for a false positive: a negative example.")
+
+
+class TrainingLabelList(BaseModel):
+    labels: list[TrainingLabelOut]
+
+
 class AppealIn(_Input):
     complaint: str = Field(min_length=1, max_length=MAX_RATIONALE_CHARS)
     submitted_by: str = Field(

@@ -18,6 +18,8 @@ from bastion.api.review_schemas import (
     GroupDecisionIn,
     QueueOut,
     QueueStatsOut,
+    TrainingLabelList,
+    TrainingLabelOut,
 )
 from bastion.api.stream_schemas import CaseOut
 from bastion.review.queue import QueueFilter
@@ -134,6 +136,21 @@ def decide_group(
             rationale=body.rationale,
         )
     return DecisionList(decisions=[DecisionOut.model_validate(asdict(d)) for d in made])
+
+
+@router.get(
+    "/training-labels",
+    response_model=TrainingLabelList,
+    summary="Reviewers' labels, for the classifier's training data",
+)
+def training_labels(
+    key: CasesReadKey,
+    bastion: BastionDep,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> TrainingLabelList:
+    with bastion.db.session() as session:
+        labels = bastion.decisions.training_labels(session, limit=limit)
+    return TrainingLabelList(labels=[TrainingLabelOut.model_validate(item) for item in labels])
 
 
 @router.post(
