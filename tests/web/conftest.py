@@ -17,6 +17,7 @@ from bastion.runtime import Bastion
 from bastion.settings import Settings
 
 from ..api.conftest import ApiServer, serving
+from ..conftest import new_postgres_database
 
 PASSWORD = "correct horse battery staple 42"
 _CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
@@ -93,7 +94,22 @@ class WebSite:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSite]:
-    data_dir = tmp_path_factory.mktemp("web")
-    with serving(Settings(data_dir=data_dir)) as server:
+def web_postgres_database() -> Iterator[str]:
+    """A PostgreSQL database of the page tests' own."""
+    with new_postgres_database("bastion_web") as url:
+        yield url
+
+
+@pytest.fixture(
+    scope="session", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WebSite]:
+    """The pages' server, once per database backend."""
+    data_dir = tmp_path_factory.mktemp(f"web-{request.param}")
+    database_url = ""
+    if request.param == "postgres":
+        database_url = request.getfixturevalue("web_postgres_database")
+    with serving(Settings(data_dir=data_dir, database_url=database_url)) as server:
         yield WebSite(server)
