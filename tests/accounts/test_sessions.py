@@ -155,3 +155,19 @@ def test_csrf_token_is_bound_to_its_session(
         check_csrf(None, mine.csrf_token)
     with pytest.raises(CsrfFailed):
         check_csrf("", csrf_token(""))
+
+
+def test_ended_sign_ins_are_dropped_at_the_next_sign_in(
+    bastion: Bastion, sessions: Sessions, alice: UserInfo
+) -> None:
+    ended = start(bastion, sessions, alice)
+    with bastion.db.session() as session:
+        assert sessions.revoke(session, ended.token)
+    live = start(bastion, sessions, alice)
+    with bastion.db.session() as session:
+        rows = session.scalars(
+            select(UserSessionRow).where(UserSessionRow.user_id == alice.id)
+        ).all()
+    assert len(rows) == 1  # only the live sign-in is kept
+    refused(bastion, sessions, ended.token)
+    assert resolve(bastion, sessions, live.token) == alice

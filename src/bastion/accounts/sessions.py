@@ -23,7 +23,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from bastion.accounts.users import (
@@ -97,6 +97,14 @@ class Sessions:
             raise LoginFailed("wrong username or password, or the account is disabled or locked")
         token = secrets.token_urlsafe(_TOKEN_BYTES)
         now = self._clock()
+        # Ended sign-ins of this user are dropped here, so the table does not grow forever;
+        # the audit log keeps the record of every login and logout.
+        session.execute(
+            delete(UserSessionRow).where(
+                UserSessionRow.user_id == row_user.id,
+                or_(UserSessionRow.expires_at < now, UserSessionRow.revoked_at.is_not(None)),
+            )
+        )
         row = UserSessionRow(
             token_hash=_digest(token),
             user_id=row_user.id,
