@@ -95,6 +95,13 @@ class ImportMalformed(BastionError):
     status = 422
 
 
+class StixUnsupported(BastionError):
+    """A STIX object Bastion cannot take as a bank entry: wrong type, pattern or size."""
+
+    code = "stix_unsupported"
+    status = 422
+
+
 # --- URL fetching -------------------------------------------------------------------------------
 
 
@@ -259,6 +266,42 @@ class SameReviewer(Forbidden):
     """An appeal must be decided by someone other than the reviewer of the appealed decision."""
 
     code = "appeal_needs_another_reviewer"
+
+
+# --- signed feeds (sharing with other organisations) -------------------------------------------
+
+
+class SignatureMalformed(BastionError):
+    """A signature envelope that does not parse: not JSON, wrong fields, bad key or encoding."""
+
+    code = "signature_malformed"
+    status = 422
+
+
+class SignatureInvalid(BastionError):
+    """A signature that does not verify: the bundle or its envelope was modified, or forged."""
+
+    code = "signature_invalid"
+    status = 422
+
+
+class PublicKeyMalformed(InvalidInput):
+    code = "public_key_malformed"
+    status = 422
+
+
+class SignerUntrusted(Forbidden):
+    """A genuine signature by a key that is not in the trust store."""
+
+    code = "signer_untrusted"
+
+
+class SignerRevoked(Forbidden):
+    code = "signer_revoked"
+
+
+class SignerNotFound(NotFound):
+    code = "signer_not_found"
 
 
 # --- operations ---------------------------------------------------------------------------------

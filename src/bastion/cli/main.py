@@ -32,6 +32,7 @@ from bastion.cli import (
     model,
     scan,
     serve,
+    share,
     users,
     watch,
 )
@@ -138,6 +139,7 @@ app.add_typer(alerts.app, name="alerts")
 app.add_typer(incidents.app, name="incident")
 app.add_typer(index.app, name="index")
 app.add_typer(model.app, name="model")
+app.add_typer(share.app, name="share")
 hashing.register(app)
 scan.register(app)
 serve.register(app)
