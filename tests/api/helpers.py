@@ -11,6 +11,10 @@ from typing import Any
 import httpx
 
 HMA_PREFIXES = ("/h/", "/m/", "/c/")
+TAXII_PREFIX = "/taxii2/"
+# TAXII 2.1 routes answer with TAXII's error message; its error_code is Bastion's stable code.
+TAXII_ERROR_KEYS = {"title", "description", "error_code", "http_status"}
+TAXII_OPTIONAL_KEYS = {"details"}  # the parameter at fault, as TAXII allows
 
 
 def error_keys(path: str) -> set[str]:
@@ -21,6 +25,11 @@ def error_keys(path: str) -> set[str]:
 def error_code(response: httpx.Response) -> str:
     """The error code of an error response, after checking the body has the one error shape."""
     body = response.json()
+    if response.request.url.path.startswith(TAXII_PREFIX):
+        assert TAXII_ERROR_KEYS <= set(body) <= TAXII_ERROR_KEYS | TAXII_OPTIONAL_KEYS, body
+        assert body["http_status"] == str(response.status_code), body
+        taxii_code: str = body["error_code"]
+        return taxii_code
     assert isinstance(body["error"]["detail"], str), body
     assert set(body) == error_keys(response.request.url.path), body
     code: str = body["error"]["code"]

@@ -35,6 +35,8 @@ SCOPES: dict[str, str] = {
     "actions:write": "replay failed or dead actions",
     "policy:read": "read verdict policy versions",
     "policy:write": "create and activate verdict policy versions",
+    "taxii:read": "read shared banks (TLP clear and green) over TAXII 2.1",
+    "taxii:amber": "with taxii:read, also read TLP amber and amber+strict banks (a named partner)",
     "admin": "everything, including managing API keys",
 }
 KEY_PREFIX = "bst"

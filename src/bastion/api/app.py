@@ -29,6 +29,7 @@ from bastion.api.routers import (
     scan,
     streams,
 )
+from bastion.api.routers.taxii import router as taxii_router
 from bastion.api.schemas import BODY_MODELS, ErrorResponse
 from bastion.runtime import Bastion
 from bastion.settings import get_settings
@@ -107,6 +108,7 @@ def create_app(bastion: Bastion | None = None) -> FastAPI:
         actions,
     ):
         app.include_router(module.router, responses=_ERRORS)
+    app.include_router(taxii_router)  # TAXII 2.1 read side under /taxii2 (docs/taxii.md)
     app.include_router(hma_router)  # HMA 2.x-compatible /h, /m, /c (docs/hma-compatibility.md)
     install_web(app)  # the moderator pages under /ui and /ui/static (docs/web-ui.md)
 
