@@ -46,7 +46,7 @@ def test_sign_then_verify_with_own_key_trusted(cli: Invoke, tmp_path: Path) -> N
     assert refused.exit_code == 2
     assert "signer_untrusted" in refused.stderr
 
-    added = cli("share", "trust", "add", "myself", envelope["public_key"])
+    added = cli("share", "trust", "add", "--", "myself", envelope["public_key"])
     assert added.exit_code == 0, added.stderr
     verified = cli("share", "verify", str(bundle), "--format", "json")
     assert verified.exit_code == 0, verified.stderr
@@ -65,7 +65,7 @@ def test_verify_with_an_explicit_signature_and_a_partner(cli: Invoke, tmp_path: 
     envelope = tmp_path / "elsewhere.json"
 
     envelope.write_bytes(sign_bundle(BUNDLE, partner).to_json())
-    assert cli("share", "trust", "add", "partner-org", partner.public_key).exit_code == 0
+    assert cli("share", "trust", "add", "--", "partner-org", partner.public_key).exit_code == 0
     ok = cli("share", "verify", str(bundle), "--signature", str(envelope))
     assert ok.exit_code == 0, ok.stderr
     assert "partner-org" in ok.stdout
@@ -85,13 +85,13 @@ def test_verify_with_an_explicit_signature_and_a_partner(cli: Invoke, tmp_path: 
 def test_trust_add_list_revoke_remove(cli: Invoke, tmp_path: Path) -> None:
     partner = InstanceIdentity.load_or_create(tmp_path / "partner")
     assert "no trusted signers" in cli("share", "trust", "list").stderr
-    assert cli("share", "trust", "add", "acme", partner.public_key).exit_code == 0
+    assert cli("share", "trust", "add", "--", "acme", partner.public_key).exit_code == 0
     listed = json.loads(cli("share", "trust", "list", "--format", "json").stdout)
     assert [(s["name"], s["fingerprint"]) for s in listed] == [("acme", partner.fingerprint)]
 
     bad = cli("share", "trust", "add", "other", "not-a-key")
     assert bad.exit_code == 2 and "public_key_malformed" in bad.stderr
-    duplicate = cli("share", "trust", "add", "acme2", partner.public_key)
+    duplicate = cli("share", "trust", "add", "--", "acme2", partner.public_key)
     assert duplicate.exit_code == 2 and "conflict" in duplicate.stderr
 
     assert cli("share", "trust", "revoke", "acme").exit_code == 0

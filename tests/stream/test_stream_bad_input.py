@@ -35,7 +35,7 @@ pytestmark = pytest.mark.usefixtures("loopback_tools")
 
 TIMEOUT = 150.0
 # Where the watcher is told a URL cannot be watched: opening it failed, or what came is no video.
-URL_FAILURES = {"fetch_failed", "fetch_timeout", "media_corrupt"}
+URL_FAILURES = {"fetch_failed", "fetch_timeout", "media_corrupt", "video_no_video_stream"}
 FAILED = {"failed"}  # a source that could not be watched
 # A broadcast whose publisher stops: nginx-rtmp keeps the player connected until the watcher's
 # read timeout, so the watcher may see it break off, fail to reconnect and give it up.
