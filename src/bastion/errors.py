@@ -304,6 +304,61 @@ class SignerNotFound(NotFound):
     code = "signer_not_found"
 
 
+# --- sharing with partners -------------------------------------------------------------------
+
+
+class PartnerNotFound(NotFound):
+    code = "partner_not_found"
+
+
+class PartnerExists(Conflict):
+    code = "partner_exists"
+
+
+class SubscriptionNotFound(NotFound):
+    code = "subscription_not_found"
+
+
+class SubscriptionExists(Conflict):
+    code = "subscription_exists"
+
+
+class CredentialsUnreadable(BastionError):
+    """Stored partner credentials do not decrypt: the secret key changed or was lost."""
+
+    code = "credentials_unreadable"
+    status = 409
+
+
+class RemoteUnavailable(BastionError):
+    """A partner's server could not be reached, timed out or answered with an HTTP error."""
+
+    code = "remote_unavailable"
+    status = 502
+
+
+class RemoteRefused(BastionError):
+    """A partner's server refused our credentials (HTTP 401 or 403)."""
+
+    code = "remote_refused"
+    status = 502
+
+
+class RemoteFeedInvalid(BastionError):
+    """A partner sent something that is not a valid page of its protocol: nothing of it was
+    applied and the checkpoint did not move."""
+
+    code = "remote_feed_invalid"
+    status = 502
+
+
+class FeedTooLarge(BastionError):
+    """A page or file from a partner is larger than this instance accepts in one piece."""
+
+    code = "feed_too_large"
+    status = 413
+
+
 # --- operations ---------------------------------------------------------------------------------
 
 

@@ -23,6 +23,7 @@ from bastion.review.decisions import Decisions
 from bastion.review.queue import Queue
 from bastion.review.workflow import Workbench
 from bastion.settings import Settings
+from bastion.share.partners import Partners
 from bastion.storage.db import Database
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class Bastion:
     redirects: Redirects
     escalations: Escalations
     workbench: Workbench
+    partners: Partners
     _streams: StreamManager | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -94,6 +96,11 @@ class Bastion:
             redirects=redirects,
             escalations=escalations,
             workbench=Workbench(cases, decisions, policies, actions, escalations, redirects),
+            partners=Partners(
+                audit,
+                settings.data_dir,
+                settings.secret_key.get_secret_value() if settings.secret_key else None,
+            ),
         )
 
     @property

@@ -199,6 +199,35 @@ class Settings(BaseSettings):
         "means none, and redirects are refused with that reason.",
     )
 
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Fernet key (32 random bytes, base64url) encrypting partner credentials; "
+        "unset uses a key file created in data_dir/identity. Replicas must share one key.",
+    )
+    share_poll_enabled: bool = Field(
+        True,
+        description="`bastion serve` polls due subscriptions to partner feeds in the background.",
+    )
+    share_poll_interval_seconds: float = Field(
+        300.0, ge=1, description="Default time between two polls of one subscription."
+    )
+    share_page_objects: int = Field(
+        1000, ge=1, le=10000, description="Objects asked for in one page of a partner feed."
+    )
+    share_max_page_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=1024,
+        description="Largest page (or partner file) accepted in one piece; larger is refused.",
+    )
+    share_timeout_seconds: float = Field(
+        30.0, gt=0, description="Time allowed for one request to a partner's server."
+    )
+    share_allow_private: bool = Field(
+        False,
+        description="Allow partner feeds on private, loopback and link-local addresses "
+        "(an organisation's internal peers).",
+    )
+
     scan_workers: int = Field(
         0, ge=0, description="Processes hashing files in `bastion scan`; 0 means one per core."
     )

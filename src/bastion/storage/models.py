@@ -151,6 +151,11 @@ class BankEntryRow(Base):
     # regions verification compares (``bastion.signals.pdq_family.BankVariants``). Derived data,
     # never shared as the entry's value.
     variants: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Entries received from a partner feed: the id of the remote object (a STIX indicator id)
+    # and its version, so revocations and newer versions find the entry and older ones are
+    # ignored when pages arrive out of order.
+    external_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    external_modified: Mapped[datetime | None] = mapped_column()
 
 
 class BankChangeRow(Base):
@@ -489,3 +494,7 @@ class PolicyRow(Base):
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+# The sharing tables live in their own module on the same Base; imported last, as it needs Base.
+import bastion.storage.share_models as _share_models  # noqa: E402, F401
