@@ -91,6 +91,9 @@ class NewEntry:
     quality: int | None = None
     added_from: str = ""
     variants: dict[str, Any] | None = None  # PDQ entries from media: their robust variants
+    # From a partner feed: the remote object's id and version (revocations find the entry).
+    external_id: str | None = None
+    external_modified: datetime | None = None
 
 
 @dataclass(slots=True)

@@ -33,6 +33,7 @@ from bastion.signals.base import DistanceSignal
 from bastion.signals.registry import get_signal_type
 from bastion.storage.locks import serialize_ordered_writes
 from bastion.storage.models import BankChangeRow, BankEntryRow, BankRow, utcnow
+from bastion.storage.share_models import EntryTombstoneRow
 from bastion.taxonomy import normalize_labels
 
 BANK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
@@ -316,19 +317,27 @@ class Banks:
         """
         bank = self._row(session, bank_name)
         report = AddReport()
-        seen: set[tuple[str, str]] = set()
-        existing_keys = set(
-            session.execute(
-                select(BankEntryRow.signal_type, BankEntryRow.value_key).where(
-                    BankEntryRow.bank_id == bank.id
-                )
-            )
-        )
-        rows: list[BankEntryRow] = []
+        normalized: list[tuple[NewEntry, str, str]] = []
         for entry in entries:
             signal_type = get_signal_type(entry.signal_type)
-            value = signal_type.normalize(entry.value)
-            key = (signal_type.name, value_key(value))
+            normalized.append((entry, signal_type.name, signal_type.normalize(entry.value)))
+        # Only the keys of this batch are looked up, so adding a page to a bank of millions
+        # costs the page, not the bank.
+        existing_keys: set[tuple[str, str]] = set()
+        batch_keys = sorted({value_key(value) for _, _, value in normalized})
+        for start in range(0, len(batch_keys), 500):
+            existing_keys.update(
+                session.execute(
+                    select(BankEntryRow.signal_type, BankEntryRow.value_key).where(
+                        BankEntryRow.bank_id == bank.id,
+                        BankEntryRow.value_key.in_(batch_keys[start : start + 500]),
+                    )
+                ).tuples()
+            )
+        seen: set[tuple[str, str]] = set()
+        rows: list[BankEntryRow] = []
+        for entry, type_name, value in normalized:
+            key = (type_name, value_key(value))
             if key in existing_keys or key in seen:
                 report.duplicates += 1
                 continue
@@ -336,7 +345,7 @@ class Banks:
             rows.append(
                 BankEntryRow(
                     bank_id=bank.id,
-                    signal_type=signal_type.name,
+                    signal_type=type_name,
                     value=value,
                     value_key=key[1],
                     quality=entry.quality,
@@ -344,7 +353,9 @@ class Banks:
                     note=entry.note,
                     added_by=actor,
                     added_from=entry.added_from,
-                    variants=entry.variants if signal_type.name in ("pdq", "vpdq") else None,
+                    variants=entry.variants if type_name in ("pdq", "vpdq") else None,
+                    external_id=entry.external_id,
+                    external_modified=entry.external_modified,
                 )
             )
         session.add_all(rows)
@@ -446,6 +457,20 @@ class Banks:
         row = self._entry_row(session, bank_name, entry_id)
         details = {"bank": bank_name, "signal_type": row.signal_type, "value": row.value[:128]}
         record_changes(session, "remove", [row])
+        # Feeds tell partners to revoke the entry's indicator from this tombstone.
+        session.add(
+            EntryTombstoneRow(
+                bank_id=row.bank_id,
+                entry_id=row.id,
+                signal_type=row.signal_type,
+                value=row.value,
+                labels=list(row.labels or []),
+                quality=row.quality,
+                note=row.note,
+                added_at=row.added_at,
+                removed_by=actor,
+            )
+        )
         session.delete(row)
         session.flush()
         self._audit.record(
