@@ -37,6 +37,10 @@ SCOPES: dict[str, str] = {
     "policy:write": "create and activate verdict policy versions",
     "taxii:read": "read shared banks (TLP clear and green) over TAXII 2.1",
     "taxii:amber": "with taxii:read, also read TLP amber and amber+strict banks (a named partner)",
+    "taxii:write": "with a partner's write grant, add objects (sightings, opinions, indicators) "
+    "to its collections over TAXII 2.1",
+    "share:read": "list partners, subscriptions, feedback and what was shared with whom",
+    "share:write": "manage partners, grants and subscriptions; poll feeds; send feedback",
     "admin": "everything, including managing API keys",
 }
 KEY_PREFIX = "bst"
