@@ -23,7 +23,10 @@ from bastion.review.decisions import Decisions
 from bastion.review.queue import Queue
 from bastion.review.workflow import Workbench
 from bastion.settings import Settings
+from bastion.share.feedback import FeedbackQueue
 from bastion.share.partners import Partners
+from bastion.share.subscriptions import Subscriptions
+from bastion.share.verdict_feedback import feedback_on_verdicts
 from bastion.storage.db import Database
 
 if TYPE_CHECKING:
@@ -51,6 +54,8 @@ class Bastion:
     escalations: Escalations
     workbench: Workbench
     partners: Partners
+    subscriptions: Subscriptions
+    feedback: FeedbackQueue
     _streams: StreamManager | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -69,6 +74,16 @@ class Bastion:
         policies = Policies(audit)
         escalations = Escalations(actions, audit)
         redirects = Redirects(actions, RedirectResources.from_settings(settings))
+        partners = Partners(
+            audit,
+            settings.data_dir,
+            settings.secret_key.get_secret_value() if settings.secret_key else None,
+        )
+        subscriptions = Subscriptions(db, settings, audit, banks, partners)
+        feedback = FeedbackQueue(db, audit, subscriptions)
+        if settings.share_auto_feedback:
+            # Reviewers' verdicts on partner-fed entries go back as sightings and disputes.
+            decisions.entry_verdict_hooks.append(feedback_on_verdicts(feedback))
         return cls(
             settings=settings,
             db=db,
@@ -96,11 +111,9 @@ class Bastion:
             redirects=redirects,
             escalations=escalations,
             workbench=Workbench(cases, decisions, policies, actions, escalations, redirects),
-            partners=Partners(
-                audit,
-                settings.data_dir,
-                settings.secret_key.get_secret_value() if settings.secret_key else None,
-            ),
+            partners=partners,
+            subscriptions=subscriptions,
+            feedback=feedback,
         )
 
     @property

@@ -211,6 +211,11 @@ class Settings(BaseSettings):
     share_poll_interval_seconds: float = Field(
         300.0, ge=1, description="Default time between two polls of one subscription."
     )
+    share_auto_feedback: bool = Field(
+        True,
+        description="A reviewer's verdict on a match with a partner's entry is sent back to the "
+        "partner: a sighting when confirmed, a dispute when a false positive.",
+    )
     share_page_objects: int = Field(
         1000, ge=1, le=10000, description="Objects asked for in one page of a partner feed."
     )

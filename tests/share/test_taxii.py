@@ -14,10 +14,11 @@ import pytest
 from stix2validator import ValidationOptions, validate_instance
 from taxii2client.v21 import Collection, Server, as_pages
 
-from bastion.api.routers.taxii import TAXII_MEDIA_TYPE, decode_cursor, encode_cursor
+from bastion.api.routers.taxii import TAXII_MEDIA_TYPE
 from bastion.banks.records import NewEntry
 from bastion.settings import Settings
 from bastion.share import stix
+from bastion.share.collection_feed import Cursor
 
 from ..api.conftest import ApiServer, serving
 
@@ -247,5 +248,6 @@ def test_keys_and_scopes(taxii: ApiServer, key: str) -> None:
 
 
 def test_cursor_round_trip() -> None:
-    assert decode_cursor(encode_cursor(1234)) == 1234
-    assert decode_cursor(encode_cursor(-2)) == -2
+    assert Cursor.decode(Cursor(1234, 7).encode()) == Cursor(1234, 7)
+    assert Cursor.decode(Cursor(-2).encode()) == Cursor(-2, 0)
+    assert Cursor.decode(Cursor().encode()).entry == -99  # nothing sent yet: all supporting

@@ -51,13 +51,21 @@ PERMISSIONS: dict[str, str] = {
     "policy.read": "see the moderation policy (thresholds, routing, actions)",
     "policy.write": "change the moderation policy",
     "audit.read": "read the audit log",
+    "share.read": "see partners, grants, subscriptions, trusted signers, feedback and what was "
+    "shared with whom",
+    "share.write": "manage subscriptions to partners' feeds, poll them, send partners feedback",
+    "share.manage": "create, change and delete partners, their credentials and grants; trust and "
+    "revoke partners' signing keys",
     "users.manage": "create and change user accounts",
 }
 
 _READ = frozenset(p for p in PERMISSIONS if p.endswith(".read"))
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(PERMISSIONS),
-    Role.ANALYST: _READ | {"cases.decide", "banks.write", "streams.write"},
+    # Analysts run the day-to-day exchange (subscriptions, feedback); who we share with, and with
+    # which credentials and keys, is an admin's decision (share.manage).
+    Role.ANALYST: _READ | {"cases.decide", "banks.write", "streams.write", "share.write"},
+    # Moderators review content; which organisations we exchange with is not theirs to need.
     Role.MODERATOR: frozenset({"cases.read", "cases.decide", "banks.read", "streams.read"}),
     # Auditors oversee: they may read everything and change nothing.
     Role.AUDITOR: _READ,

@@ -25,9 +25,12 @@ from bastion.api.routers import (
     health,
     incidents,
     keys,
+    partners,
     review,
     scan,
     streams,
+    subscriptions,
+    taxii_write,
 )
 from bastion.api.routers.taxii import router as taxii_router
 from bastion.api.schemas import BODY_MODELS, ErrorResponse
@@ -106,9 +109,13 @@ def create_app(bastion: Bastion | None = None) -> FastAPI:
         cases,
         review,
         actions,
+        partners,
+        subscriptions,
     ):
         app.include_router(module.router, responses=_ERRORS)
-    app.include_router(taxii_router)  # TAXII 2.1 read side under /taxii2 (docs/taxii.md)
+    app.include_router(taxii_router)  # TAXII 2.1 under /taxii2 (docs/taxii.md)
+    app.include_router(taxii_write.router)
+    app.include_router(taxii_write.fallback_router)  # last: TAXII errors for unknown paths
     app.include_router(hma_router)  # HMA 2.x-compatible /h, /m, /c (docs/hma-compatibility.md)
     install_web(app)  # the moderator pages under /ui and /ui/static (docs/web-ui.md)
 

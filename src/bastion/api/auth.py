@@ -84,6 +84,17 @@ class BastionProvider:
                 name="action-delivery",
                 daemon=True,
             ).start()
+        if bastion.settings.share_poll_enabled:
+            # Subscriptions to partner feeds are polled, and feedback to partners delivered,
+            # by this loop until the server stops.
+            from bastion.share.subscriptions import run_poll_loop
+
+            threading.Thread(
+                target=run_poll_loop,
+                args=(bastion, self._stop),
+                name="share-poll",
+                daemon=True,
+            ).start()
 
     def close(self) -> None:
         """Stop the background loops; release the database pool, if this provider opened it."""

@@ -357,6 +357,11 @@ class EntryIn(_Input):
     value: str = Field(max_length=1_000_000)
     labels: list[str] = Field(default_factory=list)
     note: str = Field("", max_length=10_000)
+    tlp: Tlp | None = Field(
+        None,
+        description="A marking stricter than the bank's for this entry alone (a red hash in a "
+        "green crisis bank: never shared); a looser one is ignored.",
+    )
 
 
 class EntryUpdate(_Input):
@@ -367,6 +372,11 @@ class EntryUpdate(_Input):
     )
     note: str | None = Field(None, max_length=10_000)
     labels: list[str] | None = None
+    tlp: str | None = Field(
+        None,
+        pattern="^(clear|green|amber|amber\\+strict|red|bank)$",
+        description="The entry's own marking; 'bank' drops it (the bank's applies).",
+    )
 
 
 class EntryOut(_Record):
@@ -386,6 +396,7 @@ class EntryOut(_Record):
     group_id: int | None
     quarantined_at: datetime | None = Field(description="Set by flood control: review only.")
     quarantine_reason: str
+    tlp: str | None = Field(None, description="The entry's own marking, stricter than the bank's.")
 
 
 class EntryPage(BaseModel):

@@ -29,6 +29,13 @@ class Tlp(StrEnum):
     AMBER_STRICT = "amber+strict"
     RED = "red"
 
+    def strictest(self, other: Tlp | None) -> Tlp:
+        """The stricter of two markings (an entry's own marking never loosens its bank's)."""
+        if other is None:
+            return self
+        order = list(Tlp)
+        return self if order.index(self) >= order.index(other) else other
+
 
 class BankSource(StrEnum):
     LOCAL = "local"
@@ -73,6 +80,7 @@ class EntryInfo:
     quarantined_at: datetime | None = None
     quarantine_reason: str = ""
     variants: dict[str, Any] | None = None  # see bastion.signals.pdq_family.BankVariants
+    tlp: Tlp | None = None  # the entry's own marking, when stricter than its bank's
 
     def provenance(self) -> dict[str, Any]:
         return {
@@ -94,6 +102,7 @@ class NewEntry:
     # From a partner feed: the remote object's id and version (revocations find the entry).
     external_id: str | None = None
     external_modified: datetime | None = None
+    tlp: str | None = None  # stricter than the bank's for this entry alone
 
 
 @dataclass(slots=True)

@@ -92,6 +92,15 @@ def record_changes(session: Session, op: str, rows: Iterable[BankEntryRow]) -> N
     )
 
 
+def entry_tlp(bank: BankRow, tlp: str | None) -> str | None:
+    """An entry's own marking: None when it adds nothing to the bank's; never looser."""
+    if tlp is None:
+        return None
+    wanted = _enum(Tlp, tlp, "TLP marking")
+    effective = Tlp(bank.tlp).strictest(wanted)
+    return None if effective == Tlp(bank.tlp) else effective.value
+
+
 def bank_info(row: BankRow, entry_count: int = 0) -> BankInfo:
     return BankInfo(
         id=row.id,
@@ -130,6 +139,7 @@ def entry_info(row: BankEntryRow, bank_name: str) -> EntryInfo:
         quarantined_at=row.quarantined_at,
         quarantine_reason=row.quarantine_reason,
         variants=row.variants,
+        tlp=Tlp(row.tlp) if row.tlp else None,
     )
 
 
@@ -327,12 +337,13 @@ class Banks:
         batch_keys = sorted({value_key(value) for _, _, value in normalized})
         for start in range(0, len(batch_keys), 500):
             existing_keys.update(
-                session.execute(
+                (signal_type, key)
+                for signal_type, key in session.execute(
                     select(BankEntryRow.signal_type, BankEntryRow.value_key).where(
                         BankEntryRow.bank_id == bank.id,
                         BankEntryRow.value_key.in_(batch_keys[start : start + 500]),
                     )
-                ).tuples()
+                )
             )
         seen: set[tuple[str, str]] = set()
         rows: list[BankEntryRow] = []
@@ -356,6 +367,7 @@ class Banks:
                     variants=entry.variants if type_name in ("pdq", "vpdq") else None,
                     external_id=entry.external_id,
                     external_modified=entry.external_modified,
+                    tlp=entry_tlp(bank, entry.tlp),
                 )
             )
         session.add_all(rows)
@@ -423,10 +435,18 @@ class Banks:
         disabled_until: datetime | bool | None = False,
         note: str | None = None,
         labels: Iterable[str] | None = None,
+        tlp: str | None = None,
     ) -> EntryInfo:
-        """Change an entry. ``disabled_until=None`` re-enables; ``False`` leaves it unchanged."""
+        """Change an entry. ``disabled_until=None`` re-enables; ``False`` leaves it unchanged.
+        ``tlp="bank"`` drops the entry's own marking."""
         row = self._entry_row(session, bank_name, entry_id)
         changes: dict[str, Any] = {}
+        if tlp is not None:
+            bank = self._row(session, bank_name)
+            wanted = None if tlp == "bank" else entry_tlp(bank, tlp)
+            if wanted != row.tlp:
+                changes["tlp"] = [row.tlp, wanted]
+                row.tlp = wanted
         if disabled_until is not False:
             if isinstance(disabled_until, bool):
                 raise InvalidInput("disabled_until takes a time or null")
@@ -467,6 +487,7 @@ class Banks:
                 labels=list(row.labels or []),
                 quality=row.quality,
                 note=row.note,
+                tlp=row.tlp,
                 added_at=row.added_at,
                 removed_by=actor,
             )

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from bastion.cli import share_feeds, share_partners
 from bastion.cli.context import load_settings
 from bastion.cli.output import FormatOption, OutputFormat, note, print_record, print_rows
 from bastion.errors import InvalidInput
@@ -18,9 +19,14 @@ from bastion.share.signing import (
     verify_bundle,
 )
 
-app = typer.Typer(help="Sharing with other organisations: identity, trusted signers, signatures.")
+app = typer.Typer(
+    help="Sharing with other organisations: identity, trusted signers, signatures, partners, "
+    "grants and subscriptions."
+)
 trust_app = typer.Typer(help="Partners whose signed bundles this instance accepts.")
 app.add_typer(trust_app, name="trust")
+share_partners.register(app)
+share_feeds.register(app)
 
 SIGNATURE_SUFFIX = ".sig.json"
 

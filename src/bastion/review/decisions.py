@@ -25,7 +25,7 @@ and reversing a confirmed removal asks for reinstatement.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -147,11 +147,18 @@ def _won(result: Result[Any]) -> bool:
     return isinstance(result, CursorResult) and result.rowcount == 1
 
 
+# Told of each confirmed or false-positive verdict on a case that matched a bank entry:
+# ``(session, entry_id, outcome, actor)``. Sharing uses it to send the partner whose feed brought
+# the entry a sighting or a dispute; it runs inside the decision's transaction.
+EntryVerdictHook = Callable[[Session, int, str, str], None]
+
+
 class Decisions:
     def __init__(self, audit: AuditLog, cases: Cases, banks: Banks) -> None:
         self._audit = audit
         self._cases = cases
         self._banks = banks
+        self.entry_verdict_hooks: list[EntryVerdictHook] = []
 
     # --- deciding -------------------------------------------------------------------------------
 
@@ -303,6 +310,9 @@ class Decisions:
                 "labels": list(decision.labels),
                 "harmful": decision.outcome != FALSE_POSITIVE,
             }
+        if decision.outcome in (CONFIRM, FALSE_POSITIVE) and case.entry_id is not None:
+            for hook in self.entry_verdict_hooks:
+                hook(session, case.entry_id, decision.outcome, decision.decided_by)
         if decision.outcome == CONFIRM and add_to_bank:
             effects["banked"] = self._bank_content(session, case, decision, add_to_bank)
         elif decision.outcome == FALSE_POSITIVE:

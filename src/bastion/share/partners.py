@@ -304,6 +304,10 @@ class Partners:
         bank_row = session.scalar(select(BankRow).where(BankRow.name == bank))
         if bank_row is None:
             raise BankNotFound(f"bank {bank!r} does not exist")
+        if bank_row.tlp == "red" and (can_read or can_write):
+            raise InvalidInput(
+                f"bank {bank!r} is TLP:RED: it never leaves this instance, so it cannot be granted"
+            )
         grant = session.scalar(
             select(CollectionGrantRow).where(
                 CollectionGrantRow.partner_id == partner.id,

@@ -99,7 +99,7 @@ CONFIDENCE_BY_SOURCE: Final[Mapping[BankSource, int]] = {
 MAX_OBJECT_CHARS: Final = 8_000_000
 MAX_NOTE_CHARS: Final = 10_000
 
-_OPINIONS: Final = ("strongly-disagree", "disagree", "neutral", "agree", "strongly-agree")
+OPINIONS: Final = ("strongly-disagree", "disagree", "neutral", "agree", "strongly-agree")
 _ID_RE: Final = re.compile(
     r"[a-z][a-z0-9-]*--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 )
@@ -316,7 +316,7 @@ def entry_to_indicator(
         "pattern_version": SPEC_VERSION,
         "valid_from": _timestamp(valid_from),
         "confidence": CONFIDENCE_BY_SOURCE[bank.source] if confidence is None else confidence,
-        "object_marking_refs": [TLP_MARKING_IDS[bank.tlp]],
+        "object_marking_refs": [TLP_MARKING_IDS[bank.tlp.strictest(entry.tlp)]],
         "extensions": {extension_id: properties},
     }
     labels = sorted(set(entry.labels) | set(bank.labels))
@@ -378,8 +378,8 @@ def opinion(
 ) -> dict[str, Any]:
     """An ``opinion`` on a shared indicator; ``disagree``/``strongly-disagree`` dispute it."""
     _require_id(indicator_id, "indicator")
-    if verdict not in _OPINIONS:
-        raise BastionError(f"opinion must be one of {', '.join(_OPINIONS)}, not {verdict!r}")
+    if verdict not in OPINIONS:
+        raise BastionError(f"opinion must be one of {', '.join(OPINIONS)}, not {verdict!r}")
     stamp = _timestamp(created)
     return {
         "type": "opinion",
@@ -541,6 +541,8 @@ def indicator_to_entry(obj: Mapping[str, Any], *, extension_id: str = EXTENSION_
         note=note[:MAX_NOTE_CHARS],
         quality=quality,
         added_from=f"stix:{ident}",
+        # The sharer's marking stays on the entry, so it is never shared on more widely.
+        tlp=tlp.value if tlp is not None else None,
     )
     provenance = {
         "indicator_id": ident,
@@ -560,6 +562,14 @@ def indicator_to_entry(obj: Mapping[str, Any], *, extension_id: str = EXTENSION_
         match_distance=distance,
         provenance=provenance,
     )
+
+
+def parse_modified(obj: Mapping[str, Any]) -> datetime | None:
+    """The object's version (``modified``, else ``created``) as a time; None when it has none."""
+    value = obj.get("modified", obj.get("created"))
+    if value is None:
+        return None
+    return _parse_timestamp(value, "modified")
 
 
 def _strings(value: Any, field: str) -> Sequence[str]:

@@ -156,6 +156,9 @@ class BankEntryRow(Base):
     # ignored when pages arrive out of order.
     external_id: Mapped[str | None] = mapped_column(String(255), index=True)
     external_modified: Mapped[datetime | None] = mapped_column()
+    # A marking stricter than the bank's for this entry alone (a red hash in a green crisis
+    # bank); None means the bank's.
+    tlp: Mapped[str | None] = mapped_column(String(16))
 
 
 class BankChangeRow(Base):

@@ -153,6 +153,7 @@ class EntryTombstoneRow(Base):
     labels: Mapped[list[str]] = mapped_column(default=list)
     quality: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(Text, default="")
+    tlp: Mapped[str | None] = mapped_column(String(16))
     added_at: Mapped[datetime] = mapped_column()
     removed_at: Mapped[datetime] = mapped_column(default=utcnow)
     removed_by: Mapped[str] = mapped_column(String(255))

@@ -33,10 +33,26 @@ def install(app: FastAPI) -> None:
     """Serve the pages under /ui and their static files under /ui/static."""
     # Imported here: the pages use the API's dependencies, and the API installs the pages, so
     # importing them at module level would make ``import bastion.web`` circular.
-    from bastion.web import routes_admin, routes_banks, routes_search, routes_streams
+    from bastion.web import (
+        routes_admin,
+        routes_banks,
+        routes_search,
+        routes_share,
+        routes_share_feeds,
+        routes_share_partners,
+        routes_streams,
+    )
     from bastion.web.routes import router
 
     app.include_router(router)
-    for pages in (routes_banks, routes_streams, routes_search, routes_admin):
+    for pages in (
+        routes_banks,
+        routes_streams,
+        routes_search,
+        routes_admin,
+        routes_share,
+        routes_share_partners,
+        routes_share_feeds,
+    ):
         app.include_router(pages.router)
     app.mount("/ui/static", _Static(directory=STATIC_DIR), name="ui-static")

@@ -15,6 +15,7 @@ from fastapi.responses import RedirectResponse
 from bastion.api.auth import BastionDep
 from bastion.match.alerts import AlertInfo
 from bastion.web.render import WebRoute, render
+from bastion.web.routes_share import fed_by_partners, feedback_counts
 from bastion.web.session import PostedForm, SignedIn
 
 router = APIRouter(prefix="/ui", route_class=WebRoute, include_in_schema=False)
@@ -60,8 +61,16 @@ def bank_page(
         bank = bastion.banks.get(session, name)
         entries = bastion.banks.list_entries(session, name, limit=PAGE_SIZE + 1, after_id=after)
         floods = _flood_alerts(bastion.alerts.list(session, open_only=True, limit=1000), name)
-    more = len(entries) > PAGE_SIZE
-    entries = entries[:PAGE_SIZE]
+        more = len(entries) > PAGE_SIZE
+        entries = entries[:PAGE_SIZE]
+        # Partner feedback (sightings, disputes) per entry, for those who may see sharing.
+        sharing = web.user.can("share.read")
+        feedback = feedback_counts(session, [e.id for e in entries]) if sharing else {}
+        answerable = (
+            fed_by_partners(session, [e.id for e in entries])
+            if web.user.can("share.write")
+            else set()
+        )
     return render(
         request,
         "bank.html",
@@ -74,6 +83,9 @@ def bank_page(
         released=released,
         can_release=web.user.can("banks.write"),
         short_value=short_value,
+        sharing=sharing,
+        feedback=feedback,
+        answerable=answerable,
     )
 
 

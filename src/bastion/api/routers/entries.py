@@ -81,6 +81,7 @@ def add_entries(
             labels=item.labels,
             note=item.note,
             added_from="api",
+            tlp=item.tlp.value if item.tlp is not None else None,
         )
         for item in body
     ]
@@ -198,6 +199,7 @@ def update_entry(
             disabled_until=disabled,
             note=body.note,
             labels=body.labels,
+            tlp=body.tlp,
         )
     return EntryOut.model_validate(entry)
 

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("labels", sa.JSON(), nullable=False),
         sa.Column("quality", sa.Integer(), nullable=True),
         sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("tlp", sa.String(length=16), nullable=True),
         sa.Column("added_at", bastion.storage.models.UtcDateTime(timezone=True), nullable=False),
         sa.Column("removed_at", bastion.storage.models.UtcDateTime(timezone=True), nullable=False),
         sa.Column("removed_by", sa.String(length=255), nullable=False),
@@ -242,6 +243,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("bank_entry", schema=None) as batch_op:
         batch_op.add_column(sa.Column("external_id", sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column("tlp", sa.String(length=16), nullable=True))
         batch_op.add_column(
             sa.Column(
                 "external_modified",
@@ -257,6 +259,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("bank_entry", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bank_entry_external_id"))
+        batch_op.drop_column("tlp")
         batch_op.drop_column("external_modified")
         batch_op.drop_column("external_id")
 
