@@ -296,6 +296,12 @@ class SignerUntrusted(Forbidden):
     code = "signer_untrusted"
 
 
+class SignatureMissing(Forbidden):
+    """A bundle arrived without a signature, and unsigned bundles were not explicitly allowed."""
+
+    code = "signature_missing"
+
+
 class SignerRevoked(Forbidden):
     code = "signer_revoked"
 

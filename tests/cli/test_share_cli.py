@@ -1,107 +1,77 @@
-"""``bastion share ...``: identity, trusted signers, signing and verifying bundles."""
+"""``bastion share`` for partners, grants, events and signed bundle files, from the host."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from bastion.share.signing import InstanceIdentity, sign_bundle
-from tests.cli.conftest import Invoke
+import pytest
+from typer.testing import CliRunner
 
-BUNDLE = b'{"type": "bundle", "id": "bundle--1", "objects": []}'
+from bastion.cli.main import app
 
-
-def _identity(cli: Invoke) -> dict[str, str]:
-    result = cli("share", "identity", "--format", "json")
-    assert result.exit_code == 0, result.stderr
-    document: dict[str, str] = json.loads(result.stdout)
-    return document
+from .conftest import Invoke
 
 
-def test_identity_is_shown_without_the_private_key(cli: Invoke, data_dir: Path) -> None:
-    first = _identity(cli)
-    assert first["fingerprint"].startswith("sha256:")
-    assert _identity(cli) == first  # the same key on every call
-    table = cli("share", "identity")
-    assert table.exit_code == 0 and first["public_key"] in table.stdout
-    pem = (data_dir / "identity" / "ed25519.pem").read_text()
-    secret_lines = [line for line in pem.splitlines() if not line.startswith("-----")]
-    for result in (table, cli("share", "identity", "--format", "csv")):
-        assert "PRIVATE" not in result.stdout + result.stderr
-        for line in secret_lines:
-            assert line not in result.stdout + result.stderr
-
-
-def test_sign_then_verify_with_own_key_trusted(cli: Invoke, tmp_path: Path) -> None:
-    bundle = tmp_path / "bundle.json"
-    bundle.write_bytes(BUNDLE)
-    signed = cli("share", "sign", str(bundle))
-    assert signed.exit_code == 0, signed.stderr
-    envelope_path = tmp_path / "bundle.json.sig.json"
-    envelope = json.loads(envelope_path.read_text())
-    assert envelope["signer"] == _identity(cli)["fingerprint"]
-    assert "PRIVATE" not in signed.stdout + signed.stderr
-
-    refused = cli("share", "verify", str(bundle))
-    assert refused.exit_code == 2
-    assert "signer_untrusted" in refused.stderr
-
-    added = cli("share", "trust", "add", "--", "myself", envelope["public_key"])
+def test_partners_grants_and_credentials_that_never_show(
+    cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli("bank", "create", "crisis", "--tlp", "green").exit_code == 0
+    assert cli("bank", "create", "hidden", "--tlp", "red").exit_code == 0
+    monkeypatch.setenv("ORG_A_TOKEN", "s3cret-token-value")
+    added = cli(
+        "share", "partner", "add", "org-a", "--kind", "threatexchange",
+        "--credential-env", "access_token=ORG_A_TOKEN", "--options", '{"labels": ["tvec2"]}',
+        "--format", "json",
+    )  # fmt: skip
     assert added.exit_code == 0, added.stderr
-    verified = cli("share", "verify", str(bundle), "--format", "json")
-    assert verified.exit_code == 0, verified.stderr
-    assert json.loads(verified.stdout)["signer"] == "myself"
-
-    bundle.write_bytes(BUNDLE.replace(b"bundle--1", b"bundle--2"))
-    tampered = cli("share", "verify", str(bundle))
-    assert tampered.exit_code == 2
-    assert "signature_invalid" in tampered.stderr
-
-
-def test_verify_with_an_explicit_signature_and_a_partner(cli: Invoke, tmp_path: Path) -> None:
-    partner = InstanceIdentity.load_or_create(tmp_path / "partner")
-    bundle = tmp_path / "feed.json"
-    bundle.write_bytes(BUNDLE)
-    envelope = tmp_path / "elsewhere.json"
-
-    envelope.write_bytes(sign_bundle(BUNDLE, partner).to_json())
-    assert cli("share", "trust", "add", "--", "partner-org", partner.public_key).exit_code == 0
-    ok = cli("share", "verify", str(bundle), "--signature", str(envelope))
-    assert ok.exit_code == 0, ok.stderr
-    assert "partner-org" in ok.stdout
-
-    assert cli("share", "trust", "remove", "partner-org").exit_code == 0
-    refused = cli("share", "verify", str(bundle), "--signature", str(envelope))
-    assert refused.exit_code == 2 and "signer_untrusted" in refused.stderr
-
-    envelope.write_text("{}")
-    malformed = cli("share", "verify", str(bundle), "--signature", str(envelope))
-    assert malformed.exit_code == 2 and "signature_malformed" in malformed.stderr
-
-    missing = cli("share", "verify", str(tmp_path / "nope.json"))
-    assert missing.exit_code == 2 and "invalid_input" in missing.stderr
+    record = json.loads(added.stdout)
+    assert record["credentials"] == "access_token"
+    assert "s3cret" not in added.stdout + added.stderr
+    granted = cli("share", "grant", "org-a", "crisis", "--write", "--format", "json")
+    assert granted.exit_code == 0, granted.stderr
+    assert json.loads(granted.stdout)["grants"] == "crisis(rw)"
+    red = cli("share", "grant", "org-a", "hidden")
+    assert red.exit_code == 2
+    assert "invalid_input" in red.stderr and "TLP:RED" in red.stderr
+    listed = cli("share", "partner", "list", "--format", "json")
+    assert [p["name"] for p in json.loads(listed.stdout)] == ["org-a"]
+    assert "s3cret" not in listed.stdout
+    assert cli("share", "partner", "set", "org-a", "--disable").exit_code == 0
+    bad = cli("share", "partner", "add", "Bad Name", "--kind", "taxii")
+    assert bad.exit_code == 2 and "invalid_input" in bad.stderr
+    missing_env = cli(
+        "share", "partner", "add", "org-b", "--kind", "tat", "--credential-env", "password=NOPE_X"
+    )
+    assert missing_env.exit_code == 2 and "NOPE_X" in missing_env.stderr
+    assert cli("share", "events").exit_code == 0
+    assert cli("share", "partner", "remove", "org-a").exit_code == 0
 
 
-def test_trust_add_list_revoke_remove(cli: Invoke, tmp_path: Path) -> None:
-    partner = InstanceIdentity.load_or_create(tmp_path / "partner")
-    assert "no trusted signers" in cli("share", "trust", "list").stderr
-    assert cli("share", "trust", "add", "--", "acme", partner.public_key).exit_code == 0
-    listed = json.loads(cli("share", "trust", "list", "--format", "json").stdout)
-    assert [(s["name"], s["fingerprint"]) for s in listed] == [("acme", partner.fingerprint)]
+def test_bundle_export_and_import_between_two_data_folders(
+    cli: Invoke, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    assert cli("bank", "create", "crisis", "--tlp", "green").exit_code == 0
+    values = [f"{n:032x}" for n in range(1, 4)]
+    assert cli("bank", "add-hash", "crisis", *values, "--type", "md5").exit_code == 0
+    bundle = tmp_path / "crisis.json"
+    exported = cli("share", "export", "crisis", "-o", str(bundle), "--format", "json")
+    assert exported.exit_code == 0, exported.stderr
+    assert json.loads(exported.stdout)["objects"] == 4 + 3  # supporting objects, indicators
+    public_key = json.loads(cli("share", "identity", "--format", "json").stdout)["public_key"]
 
-    bad = cli("share", "trust", "add", "other", "not-a-key")
-    assert bad.exit_code == 2 and "public_key_malformed" in bad.stderr
-    duplicate = cli("share", "trust", "add", "--", "acme2", partner.public_key)
-    assert duplicate.exit_code == 2 and "conflict" in duplicate.stderr
+    other = {**cli_env, "BASTION_DATA_DIR": str(tmp_path / "other")}
+    runner = CliRunner()
 
-    assert cli("share", "trust", "revoke", "acme").exit_code == 0
-    bundle = tmp_path / "b.json"
-    bundle.write_bytes(BUNDLE)
+    def run(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(app, list(args), env=other)
+        return result.exit_code, result.stdout, result.stderr
 
-    (tmp_path / "b.json.sig.json").write_bytes(sign_bundle(BUNDLE, partner).to_json())
-    revoked = cli("share", "verify", str(bundle))
-    assert revoked.exit_code == 2 and "signer_revoked" in revoked.stderr
-
-    assert cli("share", "trust", "remove", "acme").exit_code == 0
-    gone = cli("share", "trust", "remove", "acme")
-    assert gone.exit_code == 2 and "signer_not_found" in gone.stderr
+    assert run("bank", "create", "from-a", "--tlp", "green")[0] == 0
+    code, _out, err = run("share", "import", "from-a", str(bundle))
+    assert code == 2 and "signer_untrusted" in err
+    assert run("share", "trust", "add", "--", "org-a", public_key)[0] == 0
+    code, out, err = run("share", "import", "from-a", str(bundle), "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["added"] == 3
+    assert json.loads(out)["signer"] == "org-a"

@@ -100,7 +100,7 @@ def _data() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def medallion(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """medallion on loopback; its base URL (the API root is ``<base>/trustgroup1/``)."""
-    import medallion as medallion_package
+    import medallion as medallion_package  # type: ignore[import-untyped]
 
     folder: Path = tmp_path_factory.mktemp("medallion")
     data = folder / "data.json"

@@ -114,7 +114,7 @@ def _peer_bank(peer: ApiServer, entries: int) -> tuple[str, str, str]:
 
 def _collection(api_root: str, key: str, bank: str, settings: Settings) -> str:
     found = list_collections(api_root, {"api_key": key}, settings)
-    return next(c["id"] for c in found if c["title"] == bank)
+    return str(next(c["id"] for c in found if c["title"] == bank))
 
 
 def test_poll_pages_resume_and_revocation(

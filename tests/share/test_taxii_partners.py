@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -352,3 +353,35 @@ def test_unknown_taxii_paths_are_taxii_errors(server: ApiServer) -> None:
         wrong = http.delete("/taxii2/api/collections/")
         assert wrong.status_code == 405
         assert wrong.json()["error_code"] == "method_not_allowed"
+
+
+def test_a_large_post_leaves_the_server_responsive(server: ApiServer) -> None:
+    partner = Partner(server, f"big-{uuid.uuid4().hex[:8]}")
+    partner.grant("crisis-green", write=True)
+    with server.bastion.db.session() as session:
+        first = server.bastion.banks.list_entries(session, "crisis-green")[0].id
+    indicator = stix.indicator_id(instance_of(server.bastion).name, "crisis-green", first)
+    producer = stix.identity("b", instance="b")["id"]
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    sightings = [
+        stix.sighting(
+            indicator,
+            producer=producer,
+            instance="b",
+            seen_at=start.replace(second=n % 60, minute=(n // 60) % 60, hour=n // 3600),
+        )
+        for n in range(10_000)
+    ]
+    outcome: dict[str, httpx.Response] = {}
+    poster = threading.Thread(
+        target=lambda: outcome.setdefault("post", _post(partner, "crisis-green", sightings))
+    )
+    answered_meanwhile = 0
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        poster.start()
+        while poster.is_alive():
+            if http.get("/healthz").status_code == 200 and poster.is_alive():
+                answered_meanwhile += 1
+    poster.join()
+    assert outcome["post"].json()["success_count"] == 10_000
+    assert answered_meanwhile > 0  # the server answered others while it took the 10,000

@@ -9,11 +9,8 @@ Screenshots of the main pages go to ``test-artifacts/screenshots/``.
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -21,22 +18,8 @@ from bastion.settings import Settings
 
 from ..act.test_webhook import SECRET, Receiver, receiver
 from ..api.conftest import serving
+from .browser_support import launched_browser, new_page, shot, sync_api
 from .conftest import PASSWORD, WebSite
-
-CHROMIUM = os.environ.get("BASTION_TEST_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-
-if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-    if os.environ.get("CI") == "true":
-        pytest.fail(
-            f"Chromium is missing at {CHROMIUM}: run scripts/install.sh test", pytrace=False
-        )
-    pytest.skip(
-        f"Chromium is missing at {CHROMIUM} (apt-get install chromium, or scripts/install.sh test)",
-        allow_module_level=True,
-    )
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 
 @pytest.fixture(scope="module")
@@ -80,32 +63,22 @@ def _delivered(site: WebSite, case_id: int, action: str) -> bool:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launched_browser() as launched:
+        yield launched
 
 
 @pytest.fixture
 def page(browser: sync_api.Browser) -> Iterator[sync_api.Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    with new_page(browser) as opened:
+        yield opened
 
 
-def _shot(page: sync_api.Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
-
-
-def _sign_in(page: sync_api.Page, site: WebSite, username: str, *, shot: bool = False) -> None:
+def _sign_in(
+    page: sync_api.Page, site: WebSite, username: str, *, screenshot: bool = False
+) -> None:
     page.goto(f"{site.base_url}/ui/login")
-    if shot:
-        _shot(page, "login")
+    if screenshot:
+        shot(page, "login")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
@@ -123,12 +96,12 @@ def test_a_moderator_decides_the_platform_is_told_and_an_appeal_is_reversed(
     site.case(title="an older, calmer case", priority=40)
     top = site.case(title="banked footage on a live stream", priority=95)
     first = site.user("moderator", languages=["en"])
-    _sign_in(page, site, first, shot=True)
+    _sign_in(page, site, first, screenshot=True)
 
     sync_api.expect(page.get_by_role("heading", name="Review queue")).to_be_visible()
     first_link = page.locator("a.case-link").first
     sync_api.expect(first_link).to_contain_text("banked footage on a live stream")
-    _shot(page, "queue")
+    shot(page, "queue")
     first_link.click()
     page.wait_for_url(f"**/ui/cases/{top}")
 
@@ -136,7 +109,7 @@ def test_a_moderator_decides_the_platform_is_told_and_an_appeal_is_reversed(
     image = page.locator(".evidence-image").first
     sync_api.expect(image).to_be_visible()
     assert "blur" in _filter_of(page) and "grayscale" in _filter_of(page)
-    _shot(page, "case")
+    shot(page, "case")
     reveal = page.locator("label.reveal-label").first
     sync_api.expect(reveal).to_contain_text("Reveal")
     reveal.click()
@@ -178,7 +151,7 @@ def test_a_moderator_decides_the_platform_is_told_and_an_appeal_is_reversed(
     page.goto(f"{site.base_url}/ui/")
     sync_api.expect(page.locator("svg.chart-svg")).to_have_count(7)
     sync_api.expect(page.get_by_role("figure", name="Queue: open cases by age")).to_be_visible()
-    _shot(page, "dashboard")
+    shot(page, "dashboard")
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/ui/login")
@@ -200,7 +173,7 @@ def test_a_moderator_decides_the_platform_is_told_and_an_appeal_is_reversed(
     sync_api.expect(appeal).to_contain_text("This is a news report, not propaganda.")
     sync_api.expect(appeal).to_contain_text(f"user:{first}")
     sync_api.expect(page.locator("#case-status")).to_have_text("open")
-    _shot(page, "case-appeal")
+    shot(page, "case-appeal")
     page.get_by_label("False positive (keep)").check()
     page.get_by_label("Rationale").fill("Reporting on the attack; the removal was wrong.")
     page.get_by_role("button", name="Decide").click()

@@ -8,33 +8,16 @@ Screenshots go to ``test-artifacts/screenshots/``.
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from bastion.settings import Settings
 
 from ..api.conftest import serving
+from .browser_support import launched_browser, new_page, shot, sync_api
 from .conftest import PASSWORD, WebSite
-
-CHROMIUM = os.environ.get("BASTION_TEST_CHROMIUM", "/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-
-if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
-    if os.environ.get("CI") == "true":
-        pytest.fail(
-            f"Chromium is missing at {CHROMIUM}: run scripts/install.sh test", pytrace=False
-        )
-    pytest.skip(
-        f"Chromium is missing at {CHROMIUM} (apt-get install chromium, or scripts/install.sh test)",
-        allow_module_level=True,
-    )
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 
 @pytest.fixture(scope="module")
@@ -45,26 +28,14 @@ def share_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSite]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[sync_api.Browser]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launched_browser() as launched:
+        yield launched
 
 
 @pytest.fixture
 def page(browser: sync_api.Browser) -> Iterator[sync_api.Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-def _shot(page: sync_api.Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    with new_page(browser) as opened:
+        yield opened
 
 
 def test_an_admin_creates_a_partner_and_grants_it_a_bank(
@@ -96,7 +67,7 @@ def test_an_admin_creates_a_partner_and_grants_it_a_bank(
     page.get_by_label("Named partner: may read TLP:AMBER collections it is granted").check()
     page.get_by_label("Field 1").fill("token")
     page.get_by_label("Value 1").fill(token)
-    _shot(page, "sharing-new-partner")
+    shot(page, "sharing-new-partner")
     page.get_by_role("button", name="Create partner").click()
     page.wait_for_url("**/ui/sharing/partners/peer-ngo?done=created")
     sync_api.expect(page.locator("#credential-fields")).to_have_text("token")
@@ -109,13 +80,13 @@ def test_an_admin_creates_a_partner_and_grants_it_a_bank(
     page.get_by_role("button", name="Save grants").click()
     page.wait_for_url("**/ui/sharing/partners/peer-ngo?done=grants")
     sync_api.expect(page.get_by_label("peer-ngo may read gifct-shared")).to_be_checked()
-    _shot(page, "sharing-partner")
+    shot(page, "sharing-partner")
     assert token not in page.content()
 
     page.get_by_role("link", name="Overview").click()
     page.wait_for_url("**/ui/sharing")
     sync_api.expect(page.locator("#collection-gifct-shared")).to_contain_text("peer-ngo")
-    _shot(page, "sharing-overview")
+    shot(page, "sharing-overview")
     assert token not in page.content()
 
     page.get_by_role("link", name="Audit log").click()

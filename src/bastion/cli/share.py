@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bastion.cli import share_feeds, share_partners
+from bastion.cli import share_bundles, share_feeds, share_partners
 from bastion.cli.context import load_settings
 from bastion.cli.output import FormatOption, OutputFormat, note, print_record, print_rows
 from bastion.errors import InvalidInput
@@ -27,6 +27,7 @@ trust_app = typer.Typer(help="Partners whose signed bundles this instance accept
 app.add_typer(trust_app, name="trust")
 share_partners.register(app)
 share_feeds.register(app)
+share_bundles.register(app)
 
 SIGNATURE_SUFFIX = ".sig.json"
 

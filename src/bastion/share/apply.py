@@ -124,6 +124,57 @@ def _replace(
     return [entry]
 
 
+@dataclass(slots=True)
+class ItemCounts:
+    added: int = 0
+    updated: int = 0
+    revoked: int = 0
+    unchanged: int = 0
+    unknown_revocations: int = 0
+
+
+def apply_items(
+    session: Session, banks: Banks, bank: BankRow, items: list[FeedItem], *, actor: str
+) -> ItemCounts:
+    """Apply feed items to ``bank`` in the caller's transaction (a poll's page, an imported
+    bundle): new ones added, newer versions replacing held ones, revocations removing them."""
+    latest = _latest(items)
+    held = _held(session, bank.id, sorted({item.external_id for item in latest}))
+    to_add: list[NewEntry] = []
+    renewed: list[NewEntry] = []
+    counts = ItemCounts()
+    for item in latest:
+        row = held.get(item.external_id)
+        if item.revoked:
+            if row is None:
+                counts.unknown_revocations += 1
+            elif item.modified and row.external_modified and item.modified < row.external_modified:
+                counts.unchanged += 1  # a revocation of an older version than the one held
+            else:
+                banks.delete_entry(session, bank.name, row.id, actor=actor)
+                counts.revoked += 1
+        elif item.entry is None:
+            counts.unknown_revocations += 1
+        elif row is None:
+            to_add.append(item.entry)
+        elif (
+            item.modified is not None
+            and row.external_modified is not None
+            and item.modified <= row.external_modified
+        ):
+            counts.unchanged += 1
+        else:
+            renewed.extend(_replace(session, banks, bank.name, row, item.entry, actor))
+            counts.updated += 1
+    if to_add:
+        result = banks.add_entries(session, bank.name, to_add, actor=actor)
+        counts.added += len(result.added)
+        counts.unchanged += result.duplicates
+    if renewed:  # new values of held indicators: counted as updates above
+        banks.add_entries(session, bank.name, renewed, actor=actor)
+    return counts
+
+
 def apply_page(
     session: Session,
     banks: Banks,
@@ -141,41 +192,9 @@ def apply_page(
     bank = session.get(BankRow, subscription.bank_id) if subscription else None
     if subscription is None or bank is None:
         raise SubscriptionNotFound(f"subscription {subscription_id} was deleted during the poll")
-    actor = partner_actor(partner.name)
-    items = _latest(page.items)
-    held = _held(session, bank.id, sorted({item.external_id for item in items}))
-    to_add: list[NewEntry] = []
-    renewed: list[NewEntry] = []
-    added = updated = revoked = unchanged = unknown = 0
-    for item in items:
-        row = held.get(item.external_id)
-        if item.revoked:
-            if row is None:
-                unknown += 1
-            elif item.modified and row.external_modified and item.modified < row.external_modified:
-                unchanged += 1  # a revocation of an older version than the one held
-            else:
-                banks.delete_entry(session, bank.name, row.id, actor=actor)
-                revoked += 1
-        elif item.entry is None:
-            unknown += 1
-        elif row is None:
-            to_add.append(item.entry)
-        elif (
-            item.modified is not None
-            and row.external_modified is not None
-            and item.modified <= row.external_modified
-        ):
-            unchanged += 1
-        else:
-            renewed.extend(_replace(session, banks, bank.name, row, item.entry, actor))
-            updated += 1
-    if to_add:
-        result = banks.add_entries(session, bank.name, to_add, actor=actor)
-        added += len(result.added)
-        unchanged += result.duplicates
-    if renewed:  # new values of held indicators: counted as updates above
-        banks.add_entries(session, bank.name, renewed, actor=actor)
+    counts = apply_items(session, banks, bank, page.items, actor=partner_actor(partner.name))
+    added, updated, revoked = counts.added, counts.updated, counts.revoked
+    unchanged, unknown = counts.unchanged, counts.unknown_revocations
     objects = len(page.items) + page.ignored + len(page.rejected)
     subscription.checkpoint = dict(page.checkpoint)
     subscription.objects_received += objects

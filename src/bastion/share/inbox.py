@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from bastion.audit import AuditLog
 from bastion.banks.records import BankInfo, NewEntry
 from bastion.banks.service import Banks
-from bastion.errors import BastionError, StixUnsupported
+from bastion.errors import BastionError, Conflict, StixUnsupported
 from bastion.share import stix
 from bastion.share.collection_feed import entry_ids_for
 from bastion.share.instance import Instance
@@ -94,15 +94,15 @@ class Inbox:
         refs = self._referenced_indicators(objects)
         known = entry_ids_for(session, instance, bank, frozenset(refs)) if refs else {}
         now = datetime.now(UTC)
+        feedback: list[FeedbackRow] = []
         for obj in objects:
             try:
-                with session.begin_nested():
-                    self._one(session, obj, bank, sender, known, may_add_entries, now, outcome)
-                    session.flush()
+                self._one(session, obj, bank, sender, known, may_add_entries, feedback, outcome)
             except BastionError as error:
                 outcome.failures.append(_failure(obj, error))
                 continue
             outcome.successes.append({"id": str(obj["id"]), "version": _version(obj)})
+        self._record_feedback(session, feedback, outcome)
         status = TaxiiStatusRow(
             id=str(uuid.uuid4()),
             bank_id=bank.id,
@@ -156,9 +156,11 @@ class Inbox:
         sender: Sender,
         known: Mapping[str, int | None],
         may_add_entries: bool,
-        now: datetime,
+        feedback: list[FeedbackRow],
         outcome: PostOutcome,
     ) -> None:
+        """Check one object; feedback is collected for :meth:`_record_feedback`, indicators are
+        applied at once in a savepoint (a failure undoes that object alone)."""
         if not isinstance(obj, Mapping):
             raise StixUnsupported("each object must be a JSON object")
         try:
@@ -178,68 +180,45 @@ class Inbox:
             raise StixUnsupported(f"id {ident[:80]!r} is not of type {kind!r}")
         if kind in _PASSIVE_TYPES:
             return
-        if kind == "sighting":
-            self._feedback(session, obj, "sighting", bank, sender, known, outcome)
-        elif kind == "opinion":
-            self._feedback(session, obj, "opinion", bank, sender, known, outcome)
+        if kind in ("sighting", "opinion"):
+            feedback.extend(_feedback_rows(obj, kind, bank, sender, known))
         elif kind == "indicator":
             if not may_add_entries:
                 raise StixUnsupported(
                     "indicators need a write grant that adds entries; send sightings or opinions"
                 )
-            self._indicator(session, obj, bank, sender, outcome)
+            with session.begin_nested():
+                self._indicator(session, obj, bank, sender, outcome)
         else:
             raise StixUnsupported(f"object type {kind[:40]!r} is not accepted here")
 
-    def _feedback(
-        self,
-        session: Session,
-        obj: Mapping[str, Any],
-        kind: str,
-        bank: BankInfo,
-        sender: Sender,
-        known: Mapping[str, int | None],
-        outcome: PostOutcome,
-    ) -> None:
-        if kind == "sighting":
-            targets = [obj.get("sighting_of_ref")]
-            count = obj.get("count", 1)
-            if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 10**9:
-                raise StixUnsupported("count must be an integer from 0 to 999999999")
-            verdict: Any = ""
-        else:
-            targets = list(obj.get("object_refs") or [])
-            count = 1
-            verdict = obj.get("opinion")
-            if verdict not in stix.OPINIONS:
-                raise StixUnsupported(f"opinion must be one of {', '.join(stix.OPINIONS)}")
-        ours = [t for t in targets if isinstance(t, str) and t in known]
-        if not ours:
-            raise StixUnsupported(
-                "the object refers to no indicator of this collection", refs=targets[:5]
+    @staticmethod
+    def _record_feedback(session: Session, rows: list[FeedbackRow], outcome: PostOutcome) -> None:
+        """Store new feedback in one go; objects sent again (same id) are recorded once."""
+        wanted = {row.stix_id for row in rows}
+        held: set[str] = set()
+        ordered = sorted(wanted)
+        for start in range(0, len(ordered), 500):
+            held.update(
+                session.scalars(
+                    select(FeedbackRow.stix_id).where(
+                        FeedbackRow.direction == "in",
+                        FeedbackRow.stix_id.in_(ordered[start : start + 500]),
+                    )
+                )
             )
-        for indicator_id in ours:
-            row = FeedbackRow(
-                direction="in",
-                kind=kind,
-                stix_id=obj["id"] if len(ours) == 1 else f"{obj['id']}/{indicator_id}",
-                indicator_id=indicator_id,
-                entry_id=known[indicator_id],
-                bank_id=bank.id,
-                partner_id=sender.partner_id,
-                partner_name=sender.name,
-                opinion=str(verdict or ""),
-                count=count,
-                body=dict(obj),
-                status="received",
-            )
-            try:
-                with session.begin_nested():
-                    session.add(row)
-                    session.flush()
-            except IntegrityError:
-                continue  # the same object sent again: already recorded, still a success
-            if kind == "sighting":
+        fresh: dict[str, FeedbackRow] = {}
+        for row in rows:
+            if row.stix_id not in held:
+                fresh.setdefault(row.stix_id, row)
+        session.add_all(fresh.values())
+        try:
+            session.flush()
+        except IntegrityError:
+            # A concurrent post of the same objects recorded them first: theirs stand.
+            raise Conflict("the same feedback was posted concurrently; post it again") from None
+        for row in fresh.values():
+            if row.kind == "sighting":
                 outcome.sightings += 1
             else:
                 outcome.opinions += 1
@@ -282,3 +261,48 @@ class Inbox:
         )
         report = self._banks.add_entries(session, bank.name, [entry], actor=actor)
         outcome.entries_added += len(report.added)
+
+
+def _feedback_rows(
+    obj: Mapping[str, Any],
+    kind: str,
+    bank: BankInfo,
+    sender: Sender,
+    known: Mapping[str, int | None],
+) -> list[FeedbackRow]:
+    """The feedback rows of a sighting or an opinion about indicators of this collection."""
+    if kind == "sighting":
+        targets = [obj.get("sighting_of_ref")]
+        count = obj.get("count", 1)
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 10**9:
+            raise StixUnsupported("count must be an integer from 0 to 999999999")
+        verdict: Any = ""
+    else:
+        targets = list(obj.get("object_refs") or [])
+        count = 1
+        verdict = obj.get("opinion")
+        if verdict not in stix.OPINIONS:
+            raise StixUnsupported(f"opinion must be one of {', '.join(stix.OPINIONS)}")
+    ours = [t for t in targets if isinstance(t, str) and t in known]
+    if not ours:
+        raise StixUnsupported(
+            "the object refers to no indicator of this collection", refs=targets[:5]
+        )
+    return [
+        FeedbackRow(
+            direction="in",
+            kind=kind,
+            # One row per indicator an opinion names; a sighting names one.
+            stix_id=obj["id"] if len(ours) == 1 else f"{obj['id']}/{indicator_id}",
+            indicator_id=indicator_id,
+            entry_id=known[indicator_id],
+            bank_id=bank.id,
+            partner_id=sender.partner_id,
+            partner_name=sender.name,
+            opinion=str(verdict or ""),
+            count=count,
+            body=dict(obj),
+            status="received",
+        )
+        for indicator_id in ours
+    ]

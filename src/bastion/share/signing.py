@@ -343,16 +343,32 @@ def sign_bundle(
     bundle_bytes: bytes, identity: InstanceIdentity, *, created: str | None = None
 ) -> SignedBundle:
     """Sign the exact ``bundle_bytes``: the envelope to ship beside them."""
+    return sign_digest(hashlib.sha256(bundle_bytes).hexdigest(), identity, created=created)
+
+
+def sign_digest(
+    sha256_hex: str, identity: InstanceIdentity, *, created: str | None = None
+) -> SignedBundle:
+    """Sign a bundle known by its SHA-256 (a file too large to hold in memory)."""
     envelope: dict[str, Any] = {
         "version": ENVELOPE_VERSION,
         "algorithm": ALGORITHM,
         "signer": identity.fingerprint,
         "public_key": identity.public_key,
         "created": created or _utc_now(),
-        "sha256": hashlib.sha256(bundle_bytes).hexdigest(),
+        "sha256": sha256_hex,
     }
     envelope["signature"] = _b64encode(identity.sign(_header(envelope)))
     return SignedBundle(envelope)
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def parse_envelope(envelope: Mapping[str, Any] | bytes | str) -> dict[str, Any]:
@@ -409,8 +425,15 @@ def verify_bundle(
     :class:`SignerRevoked` or :class:`SignerUntrusted` (a genuine signature by a key this
     instance does not, or no longer, trust).
     """
+    return verify_digest(hashlib.sha256(bundle_bytes).hexdigest(), envelope, trust)
+
+
+def verify_digest(
+    sha256_hex: str, envelope: Mapping[str, Any] | bytes | str, trust: TrustStore
+) -> Signer:
+    """:func:`verify_bundle` for a bundle known by its SHA-256 (see :func:`file_sha256`)."""
     found = parse_envelope(envelope)
-    if hashlib.sha256(bundle_bytes).hexdigest() != found["sha256"]:
+    if sha256_hex != found["sha256"]:
         raise SignatureInvalid("the bundle does not match its signature (it was modified)")
     public_key = Ed25519PublicKey.from_public_bytes(parse_public_key(found["public_key"]))
     try:

@@ -371,49 +371,7 @@ class TaxiiFeedSource:
         return more, next_token, objects
 
     def _page(self, objects: list[Any], more: bool) -> FeedPage:
-        items: list[FeedItem] = []
-        rejected: list[dict[str, Any]] = []
-        ignored = 0
-        for position, obj in enumerate(objects):
-            if not isinstance(obj, dict):
-                raise RemoteFeedInvalid(f"object {position} of the page is not a JSON object")
-            if obj.get("type") != "indicator":
-                ignored += 1
-                continue
-            ident = str(obj.get("id", ""))[:_MAX_ID_CHARS]
-            try:
-                item = self._item(obj)
-            except _RedIndicator:
-                raise RemoteFeedInvalid(
-                    "the server shared a TLP:RED indicator, which must never leave its "
-                    "instance; the page is refused",
-                    indicator=ident,
-                ) from None
-            except BastionError as exc:  # InvalidSignal: a value its signal type refuses
-                rejected.append({"id": ident, "code": exc.code, "detail": exc.detail})
-            else:
-                items.append(item)
-        return FeedPage(items=items, checkpoint={}, more=more, ignored=ignored, rejected=rejected)
-
-    def _item(self, obj: Mapping[str, Any]) -> FeedItem:
-        modified = _modified(obj)
-        if obj.get("revoked") is True:
-            # A revocation only names the indicator: its pattern need not be one we take.
-            stix_id = obj.get("id")
-            if not isinstance(stix_id, str) or not stix_id.startswith("indicator--"):
-                raise StixUnsupported("a revoked indicator without an indicator id")
-            _refuse_red(obj)
-            return FeedItem(external_id=stix_id, entry=None, modified=modified, revoked=True)
-        shared = stix.indicator_to_entry(obj)
-        if shared.tlp is Tlp.RED:
-            raise _RedIndicator
-        entry = replace(
-            shared.entry,
-            added_from=self.provenance,
-            external_id=shared.indicator_id,
-            external_modified=modified,
-        )
-        return FeedItem(external_id=shared.indicator_id, entry=entry, modified=modified)
+        return objects_page(objects, more=more, provenance=self.provenance)
 
     # --- writing feedback ---------------------------------------------------------------------
 
@@ -441,6 +399,56 @@ class TaxiiFeedSource:
         status, _headers, data = self._http.request("POST", self.objects_url, body=body)
         _expect_ok(status, data, "the partner refused the feedback")
         return _status_id(_json_object(data, "the status resource"), str(obj["id"]))
+
+
+def objects_page(objects: list[Any], *, more: bool, provenance: str) -> FeedPage:
+    """STIX objects (a TAXII page, a bundle) as a feed page: indicators become items, other
+    objects are counted as ignored, indicators outside the profile are rejected one by one;
+    a TLP:RED indicator refuses the whole page."""
+    items: list[FeedItem] = []
+    rejected: list[dict[str, Any]] = []
+    ignored = 0
+    for position, obj in enumerate(objects):
+        if not isinstance(obj, dict):
+            raise RemoteFeedInvalid(f"object {position} of the page is not a JSON object")
+        if obj.get("type") != "indicator":
+            ignored += 1
+            continue
+        ident = str(obj.get("id", ""))[:_MAX_ID_CHARS]
+        try:
+            item = _item(obj, provenance)
+        except _RedIndicator:
+            raise RemoteFeedInvalid(
+                "the server shared a TLP:RED indicator, which must never leave its "
+                "instance; the page is refused",
+                indicator=ident,
+            ) from None
+        except BastionError as exc:  # InvalidSignal: a value its signal type refuses
+            rejected.append({"id": ident, "code": exc.code, "detail": exc.detail})
+        else:
+            items.append(item)
+    return FeedPage(items=items, checkpoint={}, more=more, ignored=ignored, rejected=rejected)
+
+
+def _item(obj: Mapping[str, Any], provenance: str) -> FeedItem:
+    modified = _modified(obj)
+    if obj.get("revoked") is True:
+        # A revocation only names the indicator: its pattern need not be one we take.
+        stix_id = obj.get("id")
+        if not isinstance(stix_id, str) or not stix_id.startswith("indicator--"):
+            raise StixUnsupported("a revoked indicator without an indicator id")
+        _refuse_red(obj)
+        return FeedItem(external_id=stix_id, entry=None, modified=modified, revoked=True)
+    shared = stix.indicator_to_entry(obj)
+    if shared.tlp is Tlp.RED:
+        raise _RedIndicator
+    entry = replace(
+        shared.entry,
+        added_from=provenance,
+        external_id=shared.indicator_id,
+        external_modified=modified,
+    )
+    return FeedItem(external_id=shared.indicator_id, entry=entry, modified=modified)
 
 
 def _fingerprint(objects: list[Any]) -> str:

@@ -41,8 +41,8 @@ from bastion.api.routers.taxii_protocol import (
     TAXII_MEDIA_TYPE,
     CollectionNotFound,
     ObjectNotFound,
-    TaxiiErrorBody,
     TaxiiRoute,
+    error_responses,
     taxii_response,
 )
 from bastion.banks.records import BankInfo, Tlp
@@ -66,18 +66,18 @@ from bastion.storage.share_models import ShareEventRow
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADER: Final = "X-Bastion-Signature"
-_ERROR_DOC: Final = {"model": TaxiiErrorBody, "content": {TAXII_MEDIA_TYPE: {}}}
 router = APIRouter(
     prefix="/taxii2",
     tags=["taxii"],
     route_class=TaxiiRoute,
-    responses={
-        400: {**_ERROR_DOC, "description": "a bad parameter (also for what would be a 422)"},
-        401: {**_ERROR_DOC, "description": "missing or bad API key"},
-        403: {**_ERROR_DOC, "description": "the key lacks taxii:read"},
-        406: {**_ERROR_DOC, "description": "Accept does not allow the TAXII 2.1 media type"},
-        422: {**_ERROR_DOC, "description": "never sent: parameter errors are 400"},
-    },
+    responses=error_responses(
+        {
+            400: "a bad parameter (also for what would be a 422)",
+            401: "missing or bad API key",
+            403: "the key lacks taxii:read",
+            406: "Accept does not allow the TAXII 2.1 media type",
+        }
+    ),
 )
 
 

@@ -24,13 +24,9 @@ STIX_MEDIA_TYPE: Final = "application/stix+json;version=2.1"
 API_ROOT_PATH: Final = "/taxii2/api/"
 READ_SCOPE: Final = "taxii:read"
 AMBER_SCOPE: Final = "taxii:amber"
-DEFAULT_LIMIT: Final = 100
-MAX_LIMIT: Final = 1000
 # TLP levels that may leave the instance, and which of them need the partner scope.
 SHARED_TLP: Final = frozenset({Tlp.CLEAR, Tlp.GREEN, Tlp.AMBER, Tlp.AMBER_STRICT})
 AMBER_TLP: Final = frozenset({Tlp.AMBER, Tlp.AMBER_STRICT})
-# Entry ids are read in chunks while a filter (match[id]) decides which ones to send.
-SCAN_CHUNK: Final = 2000
 
 
 class NotAcceptable(BastionError):
@@ -59,7 +55,10 @@ _TITLES: Final[Mapping[int, str]] = {
     401: "Unauthorized",
     403: "Forbidden",
     404: "Not found",
+    405: "Method not allowed",
     406: "Not acceptable",
+    413: "Payload too large",
+    415: "Unsupported media type",
     422: "Bad request",
     500: "Internal error",
     503: "Service unavailable",
@@ -139,3 +138,19 @@ class TaxiiErrorBody(BaseModel):
     error_code: str
     http_status: str
     details: dict[str, Any] | None = None
+
+
+def error_responses(descriptions: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for TAXII routes: each status is a TAXII error message. 422 is
+    always listed (never sent: parameter errors are 400), so FastAPI adds no validation schema."""
+    found: dict[int | str, dict[str, Any]] = {}
+    for status, description in {
+        **descriptions,
+        422: "never sent: parameter errors are 400",
+    }.items():
+        found[status] = {
+            "model": TaxiiErrorBody,
+            "content": {TAXII_MEDIA_TYPE: {}},
+            "description": description,
+        }
+    return found

@@ -13,11 +13,13 @@ import json
 from typing import Any, Final
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import Match
 
 from bastion.api.errors import MethodNotAllowed
 from bastion.api.routers.taxii import (
     WRITE_SCOPE,
+    Caller,
     find_bank,
     get_bastion,
     instance_of,
@@ -26,8 +28,8 @@ from bastion.api.routers.taxii import (
 from bastion.api.routers.taxii_protocol import (
     READ_SCOPE,
     TAXII_MEDIA_TYPE,
-    TaxiiErrorBody,
     TaxiiRoute,
+    error_responses,
     taxii_response,
 )
 from bastion.errors import (
@@ -40,18 +42,19 @@ from bastion.errors import (
 from bastion.share.inbox import MAX_OBJECTS_PER_POST, Inbox, Sender
 from bastion.storage.share_models import TaxiiStatusRow
 
-_ERROR_DOC: Final = {"model": TaxiiErrorBody, "content": {TAXII_MEDIA_TYPE: {}}}
 router = APIRouter(
     prefix="/taxii2",
     tags=["taxii"],
     route_class=TaxiiRoute,
-    responses={
-        400: {**_ERROR_DOC, "description": "the body is not a TAXII envelope"},
-        401: {**_ERROR_DOC, "description": "missing or bad API key"},
-        403: {**_ERROR_DOC, "description": "no write grant for this collection"},
-        413: {**_ERROR_DOC, "description": "more objects or bytes than one request may carry"},
-        415: {**_ERROR_DOC, "description": "the body is not application/taxii+json"},
-    },
+    responses=error_responses(
+        {
+            400: "the body is not a TAXII envelope",
+            401: "missing or bad API key",
+            403: "no write grant for this collection",
+            413: "more objects or bytes than one request may carry",
+            415: "the body is not application/taxii+json",
+        }
+    ),
 )
 fallback_router = APIRouter(prefix="/taxii2", route_class=TaxiiRoute, include_in_schema=False)
 _POSTED_TYPES: Final = ("application/taxii+json", "application/stix+json", "application/json")
@@ -101,20 +104,27 @@ def _objects_of(raw: bytes, max_bytes: int) -> list[Any]:
     status_code=202,
 )
 async def add_objects(request: Request, collection_id: str) -> Response:
+    # Async only to read the body; the key lookup, parsing and database work run in the thread
+    # pool, so a large post never stalls other requests.
+    caller = await run_in_threadpool(taxii_caller, request, scope=WRITE_SCOPE)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in _POSTED_TYPES:
         raise UnsupportedMedia(
             f"send the envelope as {TAXII_MEDIA_TYPE}", accepted=TAXII_MEDIA_TYPE
         )
-    caller = taxii_caller(request, scope=WRITE_SCOPE)
+    raw = await request.body()
+    body = await run_in_threadpool(_receive, request, caller, collection_id, raw)
+    return taxii_response(body, status=202)
+
+
+def _receive(request: Request, caller: Caller, collection_id: str, raw: bytes) -> dict[str, Any]:
     bastion = get_bastion(request)
-    objects = _objects_of(await request.body(), bastion.settings.max_upload_bytes)
+    objects = _objects_of(raw, bastion.settings.max_upload_bytes)
     with bastion.db.session() as session:
         bank = find_bank(session, bastion, caller, collection_id)
         if not caller.may_write(bank):
             raise Forbidden("this collection is read-only for you (no write grant)")
-        inbox = Inbox(bastion.audit, bastion.banks)
-        row = inbox.receive(
+        row = Inbox(bastion.audit, bastion.banks).receive(
             session,
             instance=instance_of(bastion),
             bank=bank,
@@ -124,8 +134,7 @@ async def add_objects(request: Request, collection_id: str) -> Response:
             # key that merely holds taxii:write.
             may_add_entries=caller.partner_id is not None,
         )
-        body = status_resource(row)
-    return taxii_response(body, status=202)
+        return status_resource(row)
 
 
 @router.get("/api/status/{status_id}/", summary="TAXII status", response_class=Response)
