@@ -75,3 +75,38 @@ def test_bundle_export_and_import_between_two_data_folders(
     assert code == 0, err
     assert json.loads(out)["added"] == 3
     assert json.loads(out)["signer"] == "org-a"
+
+
+def test_subscriptions_from_the_host(cli: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert cli("bank", "create", "from-peer", "--tlp", "green").exit_code == 0
+    # A peer that is down: port 9 (discard) on loopback refuses connections.
+    monkeypatch.setenv("BASTION_SHARE_ALLOW_PRIVATE", "true")
+    assert (
+        cli(
+            "share",
+            "partner",
+            "add",
+            "peer",
+            "--kind",
+            "taxii",
+            "--url",
+            "http://127.0.0.1:9/taxii2/api/",
+        ).exit_code
+        == 0
+    )
+    made = cli(
+        "share", "subscribe", "peer", "from-peer", "coll-1", "--interval", "60", "--format", "json"
+    )
+    assert made.exit_code == 0, made.stderr
+    subscription = json.loads(made.stdout)
+    assert subscription["require_signature"] is False  # a third-party TAXII server
+    listed = cli("share", "subscriptions", "--format", "json")
+    assert [s["bank"] for s in json.loads(listed.stdout)["subscriptions"]] == ["from-peer"]
+    polled = cli("share", "poll", str(subscription["id"]), "--format", "json")
+    assert polled.exit_code == 1  # the poll ran and failed: a finding, not bad input
+    assert json.loads(polled.stdout)["error_code"] == "remote_unavailable"
+    both = cli("share", "poll", str(subscription["id"]), "--all")
+    assert both.exit_code == 2 and "invalid_input" in both.stderr
+    not_partner = cli("share", "feedback", "from-peer", "999", "sighting")
+    assert not_partner.exit_code == 2
+    assert cli("share", "unsubscribe", str(subscription["id"])).exit_code == 0
