@@ -315,6 +315,28 @@ def main() -> None:
         def a_objects_url(bank: str) -> str:
             return f"{a_root}collections/{collection_id(a_instance, bank)}/objects/"
 
+        # --- org B, created now: its schema from the migrations as they are at the start ------
+        b_dir = folder / "b"
+        b_settings: dict[str, Any] = {
+            "data_dir": str(b_dir),
+            "database_url": args.postgres,
+            "share_allow_private": True,  # A is on loopback
+            "share_poll_enabled": False,
+        }
+        b = Bastion.from_settings(Settings(**b_settings))
+        partner = f"org-a-{suffix}"
+        TrustStore.open(b.settings.data_dir).add(partner, a_public)
+        with b.db.session() as s:
+            b.partners.create(
+                s,
+                name=partner,
+                kind="bastion",
+                url=a_root,
+                actor="bench",
+                signer=partner,
+                credentials={"api_key": key_for_b.secret},
+            )
+
         pdq = [NewEntry("pdq", f"{rng.getrandbits(256):064x}") for _ in range(args.objects)]
         _fill(a, export_bank, pdq)
         del pdq
@@ -378,28 +400,6 @@ def main() -> None:
             f"first page of {args.objects:,} objects would take ~{estimate / 3600:,.1f} h"
         )
         del m_objects, served
-
-        # --- org B: A as a partner, A's key trusted --------------------------------------------
-        b_dir = folder / "b"
-        b_settings: dict[str, Any] = {
-            "data_dir": str(b_dir),
-            "database_url": args.postgres,
-            "share_allow_private": True,  # A is on loopback
-            "share_poll_enabled": False,
-        }
-        b = Bastion.from_settings(Settings(**b_settings))
-        partner = f"org-a-{suffix}"
-        TrustStore.open(b.settings.data_dir).add(partner, a_public)
-        with b.db.session() as s:
-            b.partners.create(
-                s,
-                name=partner,
-                kind="bastion",
-                url=a_root,
-                actor="bench",
-                signer=partner,
-                credentials={"api_key": key_for_b.secret},
-            )
 
         def subscribe(bank: str, remote: str) -> int:
             with b.db.session() as s:

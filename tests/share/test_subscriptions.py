@@ -221,3 +221,34 @@ def test_feedback_is_queued_and_delivered(bastion: Bastion, stub: Stub) -> None:
     assert [f["status"] for f in listed] == ["failed", "sent"]
     actions = _actions(bastion)
     assert actions.count("feedback.queue") == 3 and actions.count("feedback.send") == 3
+
+
+def test_a_failing_partner_is_polled_later_and_later(bastion: Bastion, stub: Stub) -> None:
+    _setup(bastion, stub.api_root)
+    stub.pages(Answer(status=503), Answer(status=503), envelope([indicator(1)]), envelope([]))
+    with bastion.db.session() as session:
+        sub = bastion.subscriptions.create(
+            session,
+            partner="peer",
+            bank="fed",
+            remote_collection=COLLECTION,
+            interval_seconds=60,
+            actor="t",
+        )
+
+    def waited() -> float:
+        with bastion.db.session() as session:
+            info = bastion.subscriptions.get(session, sub.id)
+        assert info.next_poll_at is not None and info.last_polled_at is not None
+        return (info.next_poll_at - info.last_polled_at).total_seconds()
+
+    assert bastion.subscriptions.poll(sub.id, actor="t").error_code == "remote_unavailable"
+    assert waited() == 120
+    assert bastion.subscriptions.poll(sub.id, actor="t").error_code == "remote_unavailable"
+    assert waited() == 240
+    assert bastion.subscriptions.poll(sub.id, actor="t").added == 1
+    assert waited() == 60  # back to the interval once the partner answers
+    # Failed polls and polls that changed the bank are audited; an empty poll is not.
+    before = _actions(bastion).count("subscription.poll")
+    assert bastion.subscriptions.poll(sub.id, actor="t").added == 0
+    assert _actions(bastion).count("subscription.poll") == before == 3

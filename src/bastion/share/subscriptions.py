@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 # A claimed subscription is held this long: a poller that dies mid-poll frees it after this.
 CLAIM_SECONDS: Final = 900
+MAX_BACKOFF_SECONDS: Final = 6 * 3600
 MIN_INTERVAL_SECONDS: Final = 10
 MAX_INTERVAL_SECONDS: Final = 30 * 24 * 3600
 POLLER_ACTOR: Final = "system:share-poller"
@@ -367,19 +368,29 @@ class Subscriptions:
         with self._db.session() as session:
             row = self.row(session, subscription_id)
             row.last_polled_at = now
-            row.next_poll_at = now + timedelta(seconds=interval)
             row.last_error_code = report.error_code
             row.last_error = report.error[:2000]
-            if not report.error_code:
+            if report.error_code:
+                # A partner that is down is asked again later and later (up to six hours), not
+                # hammered at the interval.
+                row.consecutive_failures = (row.consecutive_failures or 0) + 1
+                wait = min(interval * 2 ** min(row.consecutive_failures, 10), MAX_BACKOFF_SECONDS)
+                row.next_poll_at = now + timedelta(seconds=max(wait, interval))
+            else:
+                row.consecutive_failures = 0
                 row.last_success_at = now
-            self._audit.record(
-                session,
-                actor=actor,
-                action="subscription.poll",
-                target_type="subscription",
-                target_id=subscription_id,
-                details=report.summary(),
-            )
+                row.next_poll_at = now + timedelta(seconds=interval)
+            # Polls that changed nothing are not changes: only those that did, or failed, are
+            # audited (a poller every ten seconds would bury the log otherwise).
+            if report.error_code or report.added or report.updated or report.revoked:
+                self._audit.record(
+                    session,
+                    actor=actor,
+                    action="subscription.poll",
+                    target_type="subscription",
+                    target_id=subscription_id,
+                    details=report.summary(),
+                )
         log.info(
             "polled subscription %d (%s -> %s): %d pages, %d added, %d updated, %d revoked%s",
             subscription_id,

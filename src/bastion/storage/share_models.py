@@ -85,6 +85,8 @@ class SubscriptionRow(Base):
     last_success_at: Mapped[datetime | None] = mapped_column()
     last_error_code: Mapped[str] = mapped_column(String(64), default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
+    # Failed polls in a row: the next poll waits the interval doubled this many times.
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     objects_received: Mapped[int] = mapped_column(Integer, default=0)
     entries_added: Mapped[int] = mapped_column(Integer, default=0)
     entries_revoked: Mapped[int] = mapped_column(Integer, default=0)

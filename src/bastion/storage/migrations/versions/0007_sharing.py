@@ -216,6 +216,7 @@ def upgrade() -> None:
         ),
         sa.Column("last_error_code", sa.String(length=64), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("consecutive_failures", sa.Integer(), nullable=False),
         sa.Column("objects_received", sa.Integer(), nullable=False),
         sa.Column("entries_added", sa.Integer(), nullable=False),
         sa.Column("entries_revoked", sa.Integer(), nullable=False),
