@@ -23,6 +23,7 @@ from bastion.signals.base import HashLimits
 from bastion.signals.pdq import hash_photo
 
 from ..api.conftest import ApiServer, serving
+from ..web.conftest import WebSite
 
 DEADLINE_SECONDS = 60.0
 
@@ -181,6 +182,15 @@ def test_two_instances_share_match_and_give_feedback(org_a: ApiServer, org_b: Ap
     with org_b.client() as b_http:
         sent = b_http.get("/v1/feedback", params={"direction": "out"}).json()["feedback"]
     assert sorted(f["status"] for f in sent) == ["sent", "sent"]
+    # A's analysts see them on the sharing page, against org-b.
+    site = WebSite(org_a)
+    browser = site.login(site.user("analyst"))
+    try:
+        page = browser.get("/ui/sharing")
+    finally:
+        browser.close()
+    assert page.status_code == 200
+    assert "org-b" in page.text and "dispute" in page.text and "sighting" in page.text
     # What was shared with whom, on both sides.
     with org_a.client() as a_http:
         events = a_http.get("/v1/share-events", params={"partner": "org-b"}).json()["events"]
