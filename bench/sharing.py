@@ -235,6 +235,15 @@ def _medallion_folder(folder: Path, objects: list[dict[str, Any]]) -> None:
     (folder / "config.json").write_text(json.dumps(config))
 
 
+class _Shown(list[Any]):
+    """A list of results that prints each one as it is measured (a long run shows progress)."""
+
+    def append(self, item: Any) -> None:
+        shown = item if isinstance(item, str) else " | ".join(str(part) for part in item)
+        print(f"[{time.strftime('%H:%M:%S')}] {shown}", file=sys.stderr, flush=True)
+        super().append(item)
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[round(fraction * (len(ordered) - 1))]
@@ -289,8 +298,8 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bastion-bench-sharing-"))
     rng = random.Random(8)
     suffix = uuid.uuid4().hex[:6]
-    rows: list[tuple[str, str, str, str]] = []
-    notes: list[str] = []
+    rows = _Shown()
+    notes = _Shown()
     children: list[Child] = []
     try:
         # --- org A: banks, the partner record and key for B; its server in a child process ----

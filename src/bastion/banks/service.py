@@ -334,17 +334,23 @@ class Banks:
         # Only the keys of this batch are looked up, so adding a page to a bank of millions
         # costs the page, not the bank.
         existing_keys: set[tuple[str, str]] = set()
-        batch_keys = sorted({value_key(value) for _, _, value in normalized})
-        for start in range(0, len(batch_keys), 500):
-            existing_keys.update(
-                (signal_type, key)
-                for signal_type, key in session.execute(
-                    select(BankEntryRow.signal_type, BankEntryRow.value_key).where(
-                        BankEntryRow.bank_id == bank.id,
-                        BankEntryRow.value_key.in_(batch_keys[start : start + 500]),
+        by_type: dict[str, set[str]] = {}
+        for _, type_name, value in normalized:
+            by_type.setdefault(type_name, set()).add(value_key(value))
+        for type_name, keys in by_type.items():
+            ordered = sorted(keys)
+            for start in range(0, len(ordered), 500):
+                # bank, type and key: the whole unique index, whatever the planner knows.
+                existing_keys.update(
+                    (type_name, key)
+                    for key in session.scalars(
+                        select(BankEntryRow.value_key).where(
+                            BankEntryRow.bank_id == bank.id,
+                            BankEntryRow.signal_type == type_name,
+                            BankEntryRow.value_key.in_(ordered[start : start + 500]),
+                        )
                     )
                 )
-            )
         seen: set[tuple[str, str]] = set()
         rows: list[BankEntryRow] = []
         for entry, type_name, value in normalized:

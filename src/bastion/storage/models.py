@@ -122,6 +122,9 @@ class BankEntryRow(Base):
     __table_args__ = (
         UniqueConstraint("bank_id", "signal_type", "value_key", name="uq_bank_entry_value"),
         Index("ix_bank_entry_type_key", "signal_type", "value_key"),
+        # Feeds find held entries by the remote id within one bank: both columns, so the
+        # planner never settles for scanning the whole bank through its bank_id index.
+        Index("ix_bank_entry_bank_external", "bank_id", "external_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -154,7 +157,7 @@ class BankEntryRow(Base):
     # Entries received from a partner feed: the id of the remote object (a STIX indicator id)
     # and its version, so revocations and newer versions find the entry and older ones are
     # ignored when pages arrive out of order.
-    external_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(255))
     external_modified: Mapped[datetime | None] = mapped_column()
     # A marking stricter than the bank's for this entry alone (a red hash in a green crisis
     # bank); None means the bank's.

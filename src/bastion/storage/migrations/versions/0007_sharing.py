@@ -253,13 +253,13 @@ def upgrade() -> None:
             )
         )
         batch_op.create_index(
-            batch_op.f("ix_bank_entry_external_id"), ["external_id"], unique=False
+            "ix_bank_entry_bank_external", ["bank_id", "external_id"], unique=False
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("bank_entry", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_bank_entry_external_id"))
+        batch_op.drop_index("ix_bank_entry_bank_external")
         batch_op.drop_column("tlp")
         batch_op.drop_column("external_modified")
         batch_op.drop_column("external_id")
