@@ -221,6 +221,8 @@ class Partners:
                 session.add(row)
                 session.flush()
         except IntegrityError:
+            if session.scalar(select(PartnerRow.id).where(PartnerRow.name == name)) is None:
+                raise  # another constraint: a bug, not the user's doing
             raise PartnerExists(f"partner {name!r} already exists") from None
         self._audit.record(
             session,

@@ -238,6 +238,15 @@ class Subscriptions:
                 session.add(row)
                 session.flush()
         except IntegrityError:
+            taken = session.scalar(
+                select(SubscriptionRow.id).where(
+                    SubscriptionRow.partner_id == row.partner_id,
+                    SubscriptionRow.remote_collection == row.remote_collection,
+                    SubscriptionRow.bank_id == row.bank_id,
+                )
+            )
+            if taken is None:
+                raise  # another constraint: a bug, not the user's doing
             raise SubscriptionExists(
                 f"bank {bank!r} already subscribes to {remote!r} of partner {partner!r}"
             ) from None
