@@ -7,10 +7,11 @@ import base64
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bastion.banks.records import NewEntry
 from bastion.errors import (
@@ -142,7 +143,8 @@ def test_poll_pages_resume_and_revocation(
     with peer.bastion.db.session() as session:
         peer.bastion.banks.add_entries(session, bank, [NewEntry("md5", _md5(99))], actor="test")
     again = bastion.subscriptions.poll(sub, actor="test")
-    assert (again.added, again.objects, again.error_code) == (1, 1, "")
+    # The boundary entry comes again (objects sharing its date_added may follow it).
+    assert (again.added, again.unchanged, again.objects, again.error_code) == (1, 1, 2, "")
     assert len(held(bastion)) == 6
 
     # Removing an entry on the peer revokes it here.
@@ -323,7 +325,8 @@ def test_auth_headers(bastion: Bastion, stub: Stub, settings: Settings) -> None:
     assert first["authorization"] == "Bearer k1" and "added_after" not in first
     assert first["accept"] == "application/taxii+json;version=2.1" and first["limit"] == "2"
     assert second["authorization"] == "Basic " + base64.b64encode(b"u:p").decode()
-    assert second["added_after"] == "2026-01-01T00:00:00Z"
+    # From a microsecond before the checkpoint: objects may share its date_added.
+    assert second["added_after"] == "2025-12-31T23:59:59.999999Z"
 
 
 # --- signatures (the stub signs like a peer Bastion) ------------------------------------------
@@ -435,3 +438,30 @@ def test_feedback_is_posted_and_its_status_read(stub: Stub, settings: Settings) 
     stub.routes[("POST", stub.objects_path)] = refuse
     with pytest.raises(RemoteFeedInvalid, match="read-only collection"):
         source.send_feedback(Feedback("opinion", ident, seen, opinion="disagree"))
+
+
+def test_entries_sharing_one_date_added_are_not_lost_between_polls(
+    peer: ApiServer, bastion: Bastion, settings: Settings
+) -> None:
+    bank, api_root, key = _peer_bank(peer, 6)
+    # One batch can stamp several entries with the same microsecond; make it all six (after
+    # the bank's own objects, dated when it was created).
+    shared = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+    with peer.bastion.db.session() as session:
+        bank_id = peer.bastion.banks.get(session, bank).id
+        session.execute(
+            update(BankEntryRow).where(BankEntryRow.bank_id == bank_id).values(added_at=shared)
+        )
+    collection = _collection(api_root, key, bank, settings)
+    source = TaxiiFeedSource(
+        api_root, collection, {"api_key": key}, settings, require_signature=False, max_pages=3
+    )
+    first = list(source.pages({}))  # pages of 2: four supporting objects, then two entries
+    assert sum(len(p.items) for p in first) == 2
+    checkpoint = first[-1].checkpoint
+    assert checkpoint == {"added_after": shared.strftime("%Y-%m-%dT%H:%M:%S.000000Z")}
+    # The next poll starts at that same date: the four entries not read yet come, and the two
+    # read already come again (the applier ignores versions it holds).
+    rest = list(source.pages(checkpoint))
+    ids = {item.external_id for page in [*first, *rest] for item in page.items}
+    assert len(ids) == 6

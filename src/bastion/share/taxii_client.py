@@ -22,7 +22,7 @@ import json
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import httpx
@@ -314,7 +314,7 @@ class TaxiiFeedSource:
         params = {"limit": str(self._settings.share_page_objects)}
         if added_after:
             # Kept the same on every page of this poll: servers check ``next`` against it.
-            params["added_after"] = added_after
+            params["added_after"] = _just_before(added_after)
         seen_pages: set[str] = set()
         cursor: str | None = None
         for _ in range(self._max_pages):
@@ -350,7 +350,8 @@ class TaxiiFeedSource:
                 previous = parse_date_added(added_after) if added_after else None
                 if last is None or (previous is not None and last <= previous):
                     raise RemoteFeedInvalid("the server says more but gives no way forward")
-                added_after = params["added_after"] = _stamp(last)
+                added_after = _stamp(last)
+                params["added_after"] = _just_before(added_after)
                 cursor = None
                 continue
             cursor = next_token
@@ -449,6 +450,14 @@ def _item(obj: Mapping[str, Any], provenance: str) -> FeedItem:
         external_modified=modified,
     )
     return FeedItem(external_id=shared.indicator_id, entry=entry, modified=modified)
+
+
+def _just_before(date_added: str) -> str:
+    """``added_after`` is exclusive and several objects may share one ``date_added`` (entries
+    added in one batch): asking from a microsecond earlier reads the boundary's objects again,
+    which the applier ignores as versions it holds, instead of losing those not yet read."""
+    moment = parse_date_added(date_added)
+    return _stamp(moment - timedelta(microseconds=1)) if moment is not None else date_added
 
 
 def _fingerprint(objects: list[Any]) -> str:
