@@ -136,9 +136,10 @@ def _supporting(instance: Instance, bank: BankInfo) -> list[Item]:
 
 def _wanted_ids(
     session: Session, instance: Instance, bank: BankInfo, ids: frozenset[str], column: Any
-) -> set[int]:
-    """Indicator ids are one-way (UUIDv5 of the entry id): find the entry ids they name."""
-    found: set[int] = set()
+) -> dict[int, int]:
+    """Indicator ids are one-way (UUIDv5 of the entry id): the rows (of entries or tombstones)
+    whose entries they name, as row id -> entry id."""
+    found: dict[int, int] = {}
     key_column = column.entry_id if column is EntryTombstoneRow else column.id
     cursor = -1
     while True:
@@ -154,7 +155,7 @@ def _wanted_ids(
         if not chunk:
             return found
         found.update(
-            row_id
+            (row_id, entry_id)
             for row_id, entry_id in chunk
             if stix.indicator_id(instance.name, bank.name, entry_id) in ids
         )
@@ -166,12 +167,10 @@ def entry_ids_for(
 ) -> dict[str, int | None]:
     """Which of ``ids`` are indicators of ``bank``: the entry id, or None for a removed entry."""
     found: dict[str, int | None] = {}
-    for row_id in _wanted_ids(session, instance, bank, ids, BankEntryRow):
-        found[stix.indicator_id(instance.name, bank.name, row_id)] = row_id
-    for row_id in _wanted_ids(session, instance, bank, ids, EntryTombstoneRow):
-        entry_id = session.get(EntryTombstoneRow, row_id)
-        if entry_id is not None:
-            found.setdefault(stix.indicator_id(instance.name, bank.name, entry_id.entry_id), None)
+    for entry_id in _wanted_ids(session, instance, bank, ids, BankEntryRow).values():
+        found[stix.indicator_id(instance.name, bank.name, entry_id)] = entry_id
+    for entry_id in _wanted_ids(session, instance, bank, ids, EntryTombstoneRow).values():
+        found.setdefault(stix.indicator_id(instance.name, bank.name, entry_id), None)
     return found
 
 
@@ -212,7 +211,7 @@ def _entry_items(
     after = max(filters.after.entry if filters.after and filters.after.entry else 0, 0)
     wanted = None
     if filters.ids is not None:
-        wanted = _wanted_ids(session, instance, bank, filters.ids, BankEntryRow)
+        wanted = set(_wanted_ids(session, instance, bank, filters.ids, BankEntryRow))
         if not wanted:
             return
     for row in _rows(session, bank, filters, BankEntryRow, after, wanted, BankEntryRow.added_at):
@@ -247,7 +246,7 @@ def _tombstone_items(
     after = filters.after.tombstone if filters.after else 0
     wanted = None
     if filters.ids is not None:
-        wanted = _wanted_ids(session, instance, bank, filters.ids, EntryTombstoneRow)
+        wanted = set(_wanted_ids(session, instance, bank, filters.ids, EntryTombstoneRow))
         if not wanted:
             return
     rows = _rows(

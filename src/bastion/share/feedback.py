@@ -28,7 +28,7 @@ from bastion.storage.share_models import FeedbackRow, PartnerRow, SubscriptionRo
 log = logging.getLogger(__name__)
 
 KINDS: Final = ("sighting", "opinion")
-OPINIONS: Final = ("strongly-disagree", "disagree", "neutral", "agree", "strongly-agree")
+OPINIONS: Final = stix.OPINIONS  # the STIX 2.1 opinion vocabulary
 MAX_EXPLANATION: Final = 2000
 
 

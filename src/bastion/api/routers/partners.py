@@ -5,19 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from bastion.accounts.keys import ApiKeyInfo
-from bastion.api.auth import BastionDep, require
+from bastion.api.auth import BastionDep, ShareReadKey, ShareWriteKey
 from bastion.share.partners import PartnerInfo
 from bastion.storage.models import BankRow
 from bastion.storage.share_models import PartnerRow, ShareEventRow
 
 router = APIRouter(tags=["sharing"])
-ShareRead = Annotated[ApiKeyInfo, Depends(require("share:read"))]
-ShareWrite = Annotated[ApiKeyInfo, Depends(require("share:write"))]
 
 
 class PartnerCreate(BaseModel):
@@ -73,13 +70,13 @@ def _partner_body(info: PartnerInfo) -> dict[str, Any]:
 
 
 @router.get("/v1/partners", summary="Partners")
-def list_partners(key: ShareRead, bastion: BastionDep) -> dict[str, Any]:
+def list_partners(key: ShareReadKey, bastion: BastionDep) -> dict[str, Any]:
     with bastion.db.session() as session:
         return {"partners": [_partner_body(p) for p in bastion.partners.list(session)]}
 
 
 @router.post("/v1/partners", status_code=201, summary="Register a partner")
-def create_partner(body: PartnerCreate, key: ShareWrite, bastion: BastionDep) -> dict[str, Any]:
+def create_partner(body: PartnerCreate, key: ShareWriteKey, bastion: BastionDep) -> dict[str, Any]:
     with bastion.db.session() as session:
         info = bastion.partners.create(
             session,
@@ -97,14 +94,14 @@ def create_partner(body: PartnerCreate, key: ShareWrite, bastion: BastionDep) ->
 
 
 @router.get("/v1/partners/{name}", summary="One partner")
-def get_partner(name: str, key: ShareRead, bastion: BastionDep) -> dict[str, Any]:
+def get_partner(name: str, key: ShareReadKey, bastion: BastionDep) -> dict[str, Any]:
     with bastion.db.session() as session:
         return _partner_body(bastion.partners.get(session, name))
 
 
 @router.patch("/v1/partners/{name}", summary="Change a partner")
 def update_partner(
-    name: str, body: PartnerUpdate, key: ShareWrite, bastion: BastionDep
+    name: str, body: PartnerUpdate, key: ShareWriteKey, bastion: BastionDep
 ) -> dict[str, Any]:
     with bastion.db.session() as session:
         info = bastion.partners.update(
@@ -123,7 +120,7 @@ def update_partner(
 
 
 @router.delete("/v1/partners/{name}", status_code=204, summary="Remove a partner")
-def delete_partner(name: str, key: ShareWrite, bastion: BastionDep) -> Response:
+def delete_partner(name: str, key: ShareWriteKey, bastion: BastionDep) -> Response:
     with bastion.db.session() as session:
         bastion.partners.delete(session, name, actor=key.actor)
     return Response(status_code=204)
@@ -131,7 +128,7 @@ def delete_partner(name: str, key: ShareWrite, bastion: BastionDep) -> Response:
 
 @router.put("/v1/partners/{name}/grants/{bank}", summary="Grant a partner a bank's collection")
 def grant_bank(
-    name: str, bank: str, body: GrantBody, key: ShareWrite, bastion: BastionDep
+    name: str, bank: str, body: GrantBody, key: ShareWriteKey, bastion: BastionDep
 ) -> dict[str, Any]:
     with bastion.db.session() as session:
         info = bastion.partners.grant(
@@ -142,7 +139,7 @@ def grant_bank(
 
 @router.get("/v1/share-events", summary="What was shared with whom")
 def share_events(
-    key: ShareRead,
+    key: ShareReadKey,
     bastion: BastionDep,
     partner: Annotated[str | None, Query(max_length=64)] = None,
     bank: Annotated[str | None, Query(max_length=128)] = None,

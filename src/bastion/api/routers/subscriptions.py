@@ -5,18 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bastion.accounts.keys import ApiKeyInfo
-from bastion.api.auth import BastionDep, require
+from bastion.api.auth import BastionDep, ShareReadKey, ShareWriteKey
 from bastion.errors import InvalidInput
 from bastion.share.subscriptions import SubscriptionInfo
 
 router = APIRouter(tags=["sharing"])
-
-ShareReadKey = Annotated[ApiKeyInfo, Depends(require("share:read"))]
-ShareWriteKey = Annotated[ApiKeyInfo, Depends(require("share:write"))]
 
 
 class _Input(BaseModel):
