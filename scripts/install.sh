@@ -56,7 +56,8 @@ ocr_ready() {
   done
 }
 if [ "$extra" = test ] || [ "$extra" = bench ]; then
-  if ! ocr_ready || [ ! -e /usr/share/fonts/truetype/noto/NotoNaskhArabic-Bold.ttf ]; then
+  if ! ocr_ready || [ ! -e /usr/share/fonts/truetype/noto/NotoNaskhArabic-Bold.ttf ] ||
+    [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
     # shellcheck disable=SC2086 # the list is split into package names on purpose
     apt_install $ocr_packages fonts-dejavu-core fonts-noto-core libfribidi0
   fi
@@ -64,6 +65,13 @@ elif ! ocr_ready; then
   # shellcheck disable=SC2086
   apt_install $ocr_packages ||
     echo "install.sh: without tesseract-ocr, text in images will not be read (OCR unavailable)" >&2
+fi
+
+# Financial evidence reports (PDF) print Arabic and Cyrillic names with DejaVu Sans; without it
+# they fall back to a transliteration.
+if [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+  apt_install fonts-dejavu-core ||
+    echo "install.sh: without fonts-dejavu-core, PDF reports transliterate non-Latin names" >&2
 fi
 
 # Livestreams: PyAV reads RTMP, RTSP and HLS itself; SRT goes through Debian's ffmpeg as a relay

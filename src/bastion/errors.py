@@ -365,6 +365,40 @@ class FeedTooLarge(BastionError):
     status = 413
 
 
+# --- terrorist financing ------------------------------------------------------------------------
+
+
+class SanctionsListInvalid(BastionError):
+    """A sanctions list file that cannot be read: malformed, truncated, hostile (entity
+    expansion, external entities) or not the format it claims. ``line``/``column`` or ``record``
+    say where, when known."""
+
+    code = "sanctions_list_invalid"
+    status = 422
+
+
+class SanctionsListUnsupported(BastionError):
+    """A file that is none of the list formats Bastion reads."""
+
+    code = "sanctions_list_unsupported"
+    status = 415
+
+
+class SanctionsListTooLarge(BastionError):
+    """A list file or one record of it past the configured size limits."""
+
+    code = "sanctions_list_too_large"
+    status = 413
+
+
+class SanctionsListNotFound(NotFound):
+    code = "sanctions_list_not_found"
+
+
+class SanctionsEntityNotFound(NotFound):
+    code = "sanctions_entity_not_found"
+
+
 # --- operations ---------------------------------------------------------------------------------
 
 

@@ -16,6 +16,7 @@ from bastion.audit import AuditLog
 from bastion.banks.incidents import Incidents
 from bastion.banks.service import Banks
 from bastion.decide.policies import Policies
+from bastion.finance.list_store import SanctionsLists
 from bastion.match.alerts import Alerts
 from bastion.match.scanner import Scanner
 from bastion.review.cases import Cases
@@ -56,6 +57,7 @@ class Bastion:
     partners: Partners
     subscriptions: Subscriptions
     feedback: FeedbackQueue
+    sanctions: SanctionsLists
     _streams: StreamManager | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -90,7 +92,7 @@ class Bastion:
             audit=audit,
             banks=banks,
             keys=ApiKeys(audit),
-            scanner=Scanner(db, settings, audit),
+            scanner=Scanner(db, settings, audit, banks),
             alerts=Alerts(audit),
             cases=cases,
             incidents=Incidents(audit, banks),
@@ -114,6 +116,7 @@ class Bastion:
             partners=partners,
             subscriptions=subscriptions,
             feedback=feedback,
+            sanctions=SanctionsLists(audit, max_bytes=settings.finance_max_list_bytes),
         )
 
     @property

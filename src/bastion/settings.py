@@ -233,6 +233,41 @@ class Settings(BaseSettings):
         "(an organisation's internal peers).",
     )
 
+    finance_enabled: bool = Field(
+        True,
+        description="Scans look for payment instruments (crypto addresses, IBANs, payment links, "
+        "mobile-money numbers) in text, OCR and QR codes, and screen them against imported "
+        "sanctions lists.",
+    )
+    finance_name_threshold: float = Field(
+        0.85,
+        ge=0.5,
+        le=1.0,
+        description="Least score (0-1) at which a name typed for screening matches a listed name.",
+    )
+    finance_text_name_threshold: float = Field(
+        0.92,
+        ge=0.5,
+        le=1.0,
+        description="Least score at which a name found inside scanned text matches a listed "
+        "name (higher than for typed names: running text holds many names).",
+    )
+    finance_screen_names: bool = Field(
+        True, description="Scans also look for listed names (people, organisations) in the text."
+    )
+    finance_hit_bank: str = Field(
+        "sanctioned-wallets",
+        min_length=1,
+        max_length=128,
+        description="Bank that wallets hit by screening are added to (created on first hit, "
+        "TLP:AMBER, tvec4), so the same wallet matches as a bank entry wherever it reappears.",
+    )
+    finance_max_list_bytes: int = Field(
+        2 * 1024 * 1024 * 1024,
+        ge=1024,
+        description="Largest sanctions list file accepted for import.",
+    )
+
     scan_workers: int = Field(
         0, ge=0, description="Processes hashing files in `bastion scan`; 0 means one per core."
     )

@@ -160,7 +160,10 @@ def test_poll_pages_resume_and_revocation(
         info = bastion.subscriptions.get(session, sub)
         events = session.scalar(select(func.count()).select_from(ShareEventRow))
     assert (info.entries_added, info.entries_revoked, info.last_error_code) == (6, 1, "")
-    assert info.last_success_at is not None and events == report.pages + 2
+    # Each page served is one share event; a resumed poll may take two pages when its boundary
+    # entries and the new object do not fit in one.
+    assert info.last_success_at is not None
+    assert events == report.pages + again.pages + revoked.pages
 
 
 def test_bad_credentials_are_remote_refused(

@@ -41,6 +41,9 @@ SCOPES: dict[str, str] = {
     "to its collections over TAXII 2.1",
     "share:read": "list partners, subscriptions, feedback and what was shared with whom",
     "share:write": "manage partners, grants and subscriptions; poll feeds; send feedback",
+    "finance:read": "extract payment instruments, screen names and wallets, read sanctions "
+    "lists and listed entities, take a case's financial evidence report",
+    "finance:write": "import and remove sanctions lists, put a list's wallets into a bank",
     "admin": "everything, including managing API keys",
 }
 KEY_PREFIX = "bst"

@@ -56,6 +56,9 @@ PERMISSIONS: dict[str, str] = {
     "share.write": "manage subscriptions to partners' feeds, poll them, send partners feedback",
     "share.manage": "create, change and delete partners, their credentials and grants; trust and "
     "revoke partners' signing keys",
+    "finance.read": "see sanctions lists and listed entities, screen names and wallets, take a "
+    "case's financial evidence report",
+    "finance.manage": "import and remove sanctions lists",
     "users.manage": "create and change user accounts",
 }
 
@@ -64,7 +67,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.ADMIN: frozenset(PERMISSIONS),
     # Analysts run the day-to-day exchange (subscriptions, feedback); who we share with, and with
     # which credentials and keys, is an admin's decision (share.manage).
-    Role.ANALYST: _READ | {"cases.decide", "banks.write", "streams.write", "share.write"},
+    Role.ANALYST: _READ
+    | {"cases.decide", "banks.write", "streams.write", "share.write", "finance.manage"},
     # Moderators review content; which organisations we exchange with is not theirs to need.
     Role.MODERATOR: frozenset({"cases.read", "cases.decide", "banks.read", "streams.read"}),
     # Auditors oversee: they may read everything and change nothing.

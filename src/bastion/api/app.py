@@ -22,6 +22,7 @@ from bastion.api.routers import (
     cases,
     docs,
     entries,
+    finance,
     health,
     incidents,
     keys,
@@ -111,6 +112,7 @@ def create_app(bastion: Bastion | None = None) -> FastAPI:
         actions,
         partners,
         subscriptions,
+        finance,
     ):
         app.include_router(module.router, responses=_ERRORS)
     app.include_router(taxii_router)  # TAXII 2.1 under /taxii2 (docs/taxii.md)

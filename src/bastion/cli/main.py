@@ -25,6 +25,7 @@ from bastion.cli import (
     banks,
     db,
     demo,
+    finance,
     hashing,
     incidents,
     index,
@@ -140,6 +141,7 @@ app.add_typer(incidents.app, name="incident")
 app.add_typer(index.app, name="index")
 app.add_typer(model.app, name="model")
 app.add_typer(share.app, name="share")
+app.add_typer(finance.app, name="finance")
 hashing.register(app)
 scan.register(app)
 serve.register(app)

@@ -15,6 +15,8 @@ The defaults, in short (docs/decisions.md has the whole story):
   classifier flags (priority from the category's weight times the score), the TVEC.01 exception
   (which also forbids automatic action), designated entities named in the text.
 * **threat to life** (``tvec2``) puts the item at priority 100 and asks for escalation.
+* **financing**: a wallet on a sanctions list (priority 90), a listed name in the text (60), a
+  payment instrument beside donation-appeal wording or a material-support flag (80).
 """
 
 from __future__ import annotations
@@ -185,6 +187,24 @@ class EntityReview(_Strict):
     priority: Priority = 40
 
 
+class FinanceReview(_Strict):
+    """Terrorist financing (``bastion.finance``): sanctions hits and donation appeals.
+
+    A payment instrument alone opens nothing (charities and shops post IBANs and wallets too).
+    A wallet on a sanctions list goes to review at ``sanctions_wallet_priority``; a listed name
+    in the text at ``sanctions_name_priority``; an instrument beside appeal wording or beside a
+    flagged material-support (``tvec4``) classification at ``appeal_priority``. Instruments
+    written with look-alike characters (to slip past filters) add ``obfuscation_bonus``.
+    """
+
+    enabled: bool = True
+    sanctions_wallet_priority: Priority = 90
+    sanctions_name_priority: Priority = 60
+    appeal_priority: Priority = 80
+    obfuscation_bonus: Priority = 5
+    labels: list[TvecCode] = Field(default_factory=lambda: ["tvec4"])
+
+
 class Policy(_Strict):
     """One version of the verdict rules. ``Policy()`` is the built-in default."""
 
@@ -195,6 +215,7 @@ class Policy(_Strict):
     exception: ExceptionReview = Field(default_factory=ExceptionReview)
     threat_to_life: ThreatToLife = Field(default_factory=ThreatToLife)
     entities: EntityReview = Field(default_factory=EntityReview)
+    finance: FinanceReview = Field(default_factory=FinanceReview)
 
     def to_json(self) -> dict[str, Any]:
         """The full policy as JSON (every default written out): what a version stores."""

@@ -15,6 +15,8 @@ Precedence (docs/decisions.md):
 4. Everything else that points at TVEC goes to review.
 5. A threat to life (``tvec2`` by default) raises the priority to 100 and asks for escalation,
    whatever the action is.
+6. Financing evidence (``decide/finance_rules.py``) goes to review: a wallet on a sanctions
+   list, a listed name, a payment instrument beside appeal wording or a material-support flag.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from bastion.banks.records import BankInfo, Severity
 from bastion.classify.classifier import CategoryScore
 from bastion.classify.entities import EntityHit
+from bastion.decide.finance_rules import finance_findings
 from bastion.decide.policy import DEFAULT_POLICY, EXCEPTION_CODE, NOT_TVEC, Policy
 from bastion.errors import BastionError
 from bastion.match.records import Match
@@ -103,6 +106,16 @@ def decide(
             if found is not None:
                 findings.append(found)
         findings.extend(_entity_findings(result.text.entities, policy))
+    for found_money in finance_findings(result, policy):
+        findings.append(
+            _Finding(
+                REVIEW,
+                found_money.priority,
+                found_money.reason,
+                flags=found_money.flags,
+                labels=found_money.labels,
+            )
+        )
     if exception and policy.exception.review:
         findings.append(
             _Finding(

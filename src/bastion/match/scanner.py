@@ -17,7 +17,10 @@ from sqlalchemy.orm import Session
 from bastion.audit import AuditLog
 from bastion.classify.analysis import TextAnalysis, TextAnalyzer, normalize_language_hint
 from bastion.classify.classifier import Classifier
+from bastion.banks.service import Banks
 from bastion.errors import BastionError, InvalidInput
+from bastion.finance.analysis import FinanceAnalysis, FinanceAnalyzer, record_analysis
+from bastion.finance.qr import read_qr_codes
 from bastion.match.cache import MatcherCache
 from bastion.match.flood import FloodControl
 from bastion.match.matcher import MatchBatch
@@ -49,13 +52,16 @@ class ScanResult:
     # caller ran the result through review intake.
     verdict: dict[str, Any] | None = None
     case_id: int | None = None
+    # Payment instruments, sanctions hits and appeal wording (bastion.finance.analysis).
+    finance: FinanceAnalysis | None = None
 
     @property
     def review(self) -> bool:
         """Whether a person should look: the classifier flagged the text, or a match is
         review-only. Never a reason for automatic action on its own."""
         flagged = self.text is not None and self.text.review
-        return flagged or any(m.review_only and not m.suppressed for m in self.matches)
+        listed = self.finance is not None and bool(self.finance.hits)
+        return flagged or listed or any(m.review_only and not m.suppressed for m in self.matches)
 
     @property
     def matched(self) -> bool:
@@ -80,6 +86,7 @@ class ScanResult:
             "reasons": [m.reason for m in self.matches],
             "notes": self.notes,
             "text": self.text.to_dict() if self.text else None,
+            "finance": self.finance.to_dict() if self.finance else None,
             "verdict": self.verdict,
             "case_id": self.case_id,
             "error": self.error.to_dict()["error"] if self.error else None,
@@ -164,9 +171,13 @@ def normalize_supplied(raw: list[tuple[str, str]]) -> list[Signal]:
 
 
 class Scanner:
-    def __init__(self, db: Database, settings: Settings, audit: AuditLog) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, audit: AuditLog, banks: Banks | None = None
+    ) -> None:
         self._db = db
         self._settings = settings
+        self._banks = banks or Banks(audit)
+        self.finance = FinanceAnalyzer(settings, audit, self._banks)
         self.cache = MatcherCache(db, settings)
         self._flood = FloodControl(settings, audit)
         self.limits = limits_from(settings)
@@ -207,6 +218,8 @@ class Scanner:
         and by ``bastion scan``, which hashes files in worker processes."""
         body = extraction.text or TextBody("", [])
         wanted = self._ocr_images if ocr is None else ocr
+        if self._settings.finance_enabled and data is not None and extraction.media.kind == "photo":
+            body = self._add_qr_codes(body, data)
         if wanted and data is not None and extraction.media.kind == "photo":
             try:
                 read = ocr_image(data)
@@ -219,6 +232,18 @@ class Scanner:
         if body is extraction.text or not body.text:
             return extraction if not body.notes else replace(extraction, text=body)
         return extraction.with_text(body)
+
+    def _add_qr_codes(self, body: TextBody, data: bytes) -> TextBody:
+        """``body`` with the text of the QR codes in a photo: donation posters carry wallets
+        and payment links as QR codes more often than as text."""
+        try:
+            codes = read_qr_codes(data, max_pixels=self.limits.max_image_pixels)
+        except BastionError as exc:  # a code that cannot be read is a note, not a failure
+            body.notes.append(f"QR codes not read: {exc.code}: {exc.detail}")
+            return body
+        for code in codes:
+            body = body.with_part(code, "qr")
+        return body
 
     def scan_text(
         self,
@@ -363,6 +388,13 @@ class Scanner:
                 language_hint=language,
                 model=model,
             )
+        if self._settings.finance_enabled:
+            result.finance = self.finance.analyze(
+                session,
+                text=extraction.text.text if extraction and extraction.text else "",
+                instruments=extraction.instruments if extraction else [],
+                signals=result.signals,
+            )
         if not record:
             return
         content = ContentRow(
@@ -411,6 +443,14 @@ class Scanner:
             for m in result.matches
         )
         session.flush()
+        if result.finance is not None:
+            record_analysis(
+                session,
+                result.finance,
+                content_id=content.id,
+                settings=self._settings,
+                banks=self._banks,
+            )
         alerts = self._flood.check(session, result.matches, now)
         if alerts:
             result.notes.append(f"flood control raised alert(s) {alerts}")

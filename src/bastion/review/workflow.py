@@ -18,7 +18,7 @@ law-enforcement escalation record (``case.escalated``). The ledger delivers them
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,6 +30,7 @@ from bastion.banks.records import BankInfo
 from bastion.banks.service import bank_info
 from bastion.decide import ACT, NONE, Policy, Verdict, decide
 from bastion.decide.policies import Policies
+from bastion.finance.case_links import SANCTIONS_REASON, finance_summary, link_hits_to_case
 from bastion.match.scanner import ScanResult
 from bastion.review.cases import CaseInfo, Cases, NewCase
 from bastion.review.decisions import CONFIRM, ESCALATE, FALSE_POSITIVE, DecisionInfo, Decisions
@@ -102,7 +103,7 @@ class Workbench:
                 source=result.name or "",
                 bank=first.bank if first is not None else None,
                 entry_id=first.entry_id if first is not None else None,
-                details={"verdict": verdict.to_dict()},
+                details=self._details(result, verdict),
                 content_id=result.content_id,
                 account_ref=account_ref,
                 category=verdict.category,
@@ -113,6 +114,8 @@ class Workbench:
             ),
             actor=POLICY_ACTOR,
         )
+        if result.finance is not None and result.content_id is not None:
+            link_hits_to_case(session, result.content_id, case.id)
         if verdict.escalate:
             self._escalations.escalate(
                 session,
@@ -135,9 +138,20 @@ class Workbench:
         return verdict, case
 
     @staticmethod
+    def _details(result: ScanResult, verdict: Verdict) -> dict[str, Any]:
+        details: dict[str, Any] = {"verdict": verdict.to_dict()}
+        if result.finance is not None:
+            details["finance"] = finance_summary(result.finance)
+        return details
+
+    @staticmethod
     def _title(result: ScanResult, verdict: Verdict) -> str:
         what = result.name or (f"content {result.content_id}" if result.content_id else "an item")
-        return f"{what}: {verdict.reasons[0]}"[:500] if verdict.reasons else what
+        if not verdict.reasons:
+            return what
+        # A sanctions hit names the list entry in the title: it is what the reviewer acts on.
+        lead = next((r for r in verdict.reasons if r.startswith(SANCTIONS_REASON)), None)
+        return f"{what}: {lead or verdict.reasons[0]}"[:500]
 
     # --- decisions ------------------------------------------------------------------------------
 

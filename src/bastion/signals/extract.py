@@ -30,6 +30,7 @@ from bastion.content.documents import DEFAULT_LIMITS as DEFAULT_TEXT_LIMITS
 from bastion.content.documents import extract_text
 from bastion.content.kinds import SNIFF_BYTES, detect_kind
 from bastion.errors import BastionError, CorruptMedia, EmptyMedia, VideoNoStream
+from bastion.finance.findings import Instrument
 from bastion.signals.audio import AudioSource, audio_fingerprint
 from bastion.signals.audio_file import hash_audio
 from bastion.signals.base import ContentKind, HashLimits, MediaInfo, Signal
@@ -62,6 +63,8 @@ class Extraction:
     # Text to analyse (a post, a document's text, a caption, OCR) and the links found in it.
     text: TextBody | None = None
     urls: list[FoundUrl] = field(default_factory=list)
+    # Payment instruments in the text (bastion.finance): their signals are in ``signals``.
+    instruments: list[Instrument] = field(default_factory=list)
 
     def with_text(self, body: TextBody) -> Extraction:
         """This extraction with ``body``'s text signals added (a caption, OCR of a photo)."""
@@ -72,6 +75,7 @@ class Extraction:
             variants=[*self.variants, *found.match_only],
             text=body,
             urls=found.urls,
+            instruments=found.instruments,
         )
 
 

@@ -10,6 +10,13 @@ from bastion.errors import InvalidSignal
 from bastion.signals.audio import ChromaprintSignal
 from bastion.signals.base import SignalType
 from bastion.signals.exact import Md5Signal, Sha256Signal
+from bastion.signals.payment import (
+    BicSignal,
+    CryptoAddressSignal,
+    IbanSignal,
+    PaymentAccountSignal,
+    PhoneSignal,
+)
 from bastion.signals.pdq import PdqSignal
 from bastion.signals.text import TextMinHashSignal, TextSha256Signal, TextShinglesSignal
 from bastion.signals.url import DomainSignal, UrlPrefixSignal, UrlSignal
@@ -27,6 +34,11 @@ _SIGNAL_TYPES: tuple[type[SignalType], ...] = (
     UrlSignal,
     UrlPrefixSignal,
     DomainSignal,
+    CryptoAddressSignal,
+    IbanSignal,
+    BicSignal,
+    PaymentAccountSignal,
+    PhoneSignal,
 )
 
 

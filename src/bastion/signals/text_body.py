@@ -6,7 +6,9 @@ by OCR. :class:`TextBody` keeps it with where each part came from and the links 
 (HTML hrefs, PDF link annotations), so that the text stage (:mod:`bastion.classify.analysis`)
 sees one text and the matcher one set of signals:
 
-* recorded (and banked) signals: ``text_sha256``, ``text_minhash`` and every distinct ``url``;
+* recorded (and banked) signals: ``text_sha256``, ``text_minhash``, every distinct ``url``, and
+  every payment instrument (:func:`bastion.finance.extract.extract_instruments`: crypto
+  addresses, IBANs, BICs, payment accounts, mobile-money numbers), so wallet banks match them;
 * match-only: ``text_shingles``, the query's five-word runs for containment in banked texts. It
   can be megabytes for a book-length upload, so it is matched and not stored.
 """
@@ -16,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bastion.errors import BastionError
+from bastion.finance.extract import extract_instruments
+from bastion.finance.findings import Instrument
 from bastion.signals.base import Signal
 from bastion.signals.text import TextShinglesSignal, text_signals
 from bastion.signals.url import UrlSignal
@@ -51,6 +55,7 @@ class TextSignals:
     recorded: list[Signal]
     match_only: list[Signal]
     urls: list[FoundUrl]
+    instruments: list[Instrument] = field(default_factory=list)
 
 
 def body_signals(body: TextBody) -> TextSignals:
@@ -66,7 +71,10 @@ def body_signals(body: TextBody) -> TextSignals:
         if url.canonical:
             seen.setdefault(url.canonical, None)
     recorded.extend(Signal(UrlSignal.name, canonical) for canonical in seen)
-    return TextSignals(recorded, match_only, urls)
+    instruments = extract_instruments(body.text)
+    payment = {(i.signal_type, i.signal_value): None for i in instruments}
+    recorded.extend(Signal(kind, value) for kind, value in payment)
+    return TextSignals(recorded, match_only, urls, instruments)
 
 
 def _beside(link: str) -> FoundUrl:

@@ -502,5 +502,7 @@ class PolicyRow(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-# The sharing tables live in their own module on the same Base; imported last, as it needs Base.
+# The sharing and finance tables live in their own modules on the same Base; imported last, as
+# they need Base.
 import bastion.storage.share_models as _share_models  # noqa: E402, F401
+import bastion.storage.finance_models as _finance_models  # noqa: E402, F401

@@ -36,6 +36,7 @@ def install(app: FastAPI) -> None:
     from bastion.web import (
         routes_admin,
         routes_banks,
+        routes_finance,
         routes_search,
         routes_share,
         routes_share_feeds,
@@ -53,6 +54,7 @@ def install(app: FastAPI) -> None:
         routes_share,
         routes_share_partners,
         routes_share_feeds,
+        routes_finance,
     ):
         app.include_router(pages.router)
     app.mount("/ui/static", _Static(directory=STATIC_DIR), name="ui-static")

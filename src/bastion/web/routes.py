@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bastion.accounts.sessions import check_csrf, csrf_token
 from bastion.api.auth import BastionDep
+from bastion.finance.case_view import case_finance
 from bastion.errors import BastionError, Conflict, Forbidden, InvalidInput, LoginFailed
 from bastion.review.cases import CaseInfo
 from bastion.review.decisions import CONFIRM, FALSE_POSITIVE, MAX_RATIONALE_CHARS
@@ -212,6 +213,7 @@ def _case_page(
         appeal = bastion.decisions.open_appeal(session, case_id) if case.status == "open" else None
         actions = bastion.actions.list(session, case_id=case_id, limit=50)
         in_group = _open_in_group(session, case)
+        finance = case_finance(session, case)
     deciding = web.user.can("cases.decide") and case.status == "open"
     return render(
         request,
@@ -236,6 +238,7 @@ def _case_page(
         decided=decided,
         notice=notice,
         max_rationale=MAX_RATIONALE_CHARS,
+        finance=finance,
     )
 
 

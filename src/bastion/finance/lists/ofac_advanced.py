@@ -1,0 +1,279 @@
+"""OFAC's SDN list in the advanced XML format (``SDN_ADVANCED.XML``, root ``Sanctions``).
+
+The file is relational: ids everywhere, resolved through ``ReferenceValueSets`` (alias types,
+party sub-types, feature types such as "Digital Currency Address - XBT", scripts, countries),
+``Locations`` and ``IDRegDocuments`` (identity documents keyed by identity id), all *before*
+``DistinctParties``; but the sanctions programmes and listing dates are in ``SanctionsEntries``,
+*after* the parties.
+
+Choice: two streamed passes over the file. Pass one keeps only the small lookup tables (the
+reference values, ~20k locations, ~20k documents, one programme list and date per profile) and
+skips the parties; pass two streams ``DistinctParty`` records, resolves them against those
+tables and stops when ``DistinctParties`` closes. Memory is the lookup tables (a few MB for the
+real list) and one party at a time, never all parties; the price is parsing the file twice,
+which costs less than holding 18,000 entities (or the DOM) would.
+Both the current namespace (``.../exports/ADVANCED_XML``) and the older
+``http://www.un.org/sanctions/1.0`` read the same: tags are compared by local name.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Final
+
+from bastion.errors import SanctionsListInvalid
+from bastion.finance.lists.records import (
+    ALIAS,
+    FORMER,
+    OFAC_SDN,
+    PRIMARY,
+    WEAK_ALIAS,
+    ListEntity,
+    ListHeader,
+    ListIdentifier,
+    ListName,
+    ListWallet,
+)
+from bastion.finance.lists.xml_stream import Limits, XmlRecords, clean, script_of, text_at
+
+FORMAT: Final = "ofac_advanced_xml"
+_LOOKUP_TAGS: Final = frozenset(
+    {"DateOfIssue", "ReferenceValueSets", "Location", "IDRegDocument", "SanctionsEntry"}
+)
+# Order in which name parts make a readable full name; other part types follow, as listed.
+_PART_ORDER: Final = {
+    "First Name": 0,
+    "Middle Name": 1,
+    "Patronymic": 2,
+    "Matronymic": 3,
+    "Last Name": 4,
+    "Maiden Name": 5,
+}
+_SUBTYPE_SCHEMAS: Final = {"Vessel": "Vessel", "Aircraft": "Airplane"}
+_PARTY_TYPE_SCHEMAS: Final = {"Individual": "Person", "Entity": "Organization"}
+_ALIAS_KINDS: Final = {"A.K.A.": ALIAS, "F.K.A.": FORMER, "N.K.A.": ALIAS, "Name": PRIMARY}
+
+
+@dataclass(slots=True)
+class _Lookups:
+    """Everything of pass one: what ids mean, and each profile's programmes and date."""
+
+    published: date | None = None
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # set -> id -> text
+    party_type_of_subtype: dict[str, str] = field(default_factory=dict)
+    script_codes: dict[str, str] = field(default_factory=dict)
+    location_countries: dict[str, str] = field(default_factory=dict)
+    documents: dict[str, list[ListIdentifier]] = field(default_factory=dict)  # by identity id
+    programs: dict[str, list[str]] = field(default_factory=dict)  # by profile id
+    listed_on: dict[str, date] = field(default_factory=dict)
+
+    def value(self, kind: str, identifier: str | None) -> str:
+        return self.values.get(kind, {}).get(identifier or "", "")
+
+
+def _ymd(element: ET.Element | None) -> date | None:
+    """``<Year/><Month/><Day/>`` children as a date."""
+    if element is None:
+        return None
+    try:
+        return date(
+            int(text_at(element, "Year")),
+            int(text_at(element, "Month") or 1),
+            int(text_at(element, "Day") or 1),
+        )
+    except ValueError:
+        return None
+
+
+def read_header(path: Path, limits: Limits | None = None) -> ListHeader:
+    """The issue date at the top of the file, without reading further."""
+    stop = frozenset({"DateOfIssue", "ReferenceValueSets", "DistinctParties"})
+    published = None
+    for element in XmlRecords(path, frozenset({"DateOfIssue"}), limits=limits, stop_after=stop):
+        published = _ymd(element)
+        break
+    return ListHeader(OFAC_SDN, FORMAT, published)
+
+
+def _load_lookups(path: Path, limits: Limits | None) -> _Lookups:
+    lookups = _Lookups()
+    for element in XmlRecords(path, _LOOKUP_TAGS, limits=limits):
+        tag = element.tag
+        if tag == "SanctionsEntry":
+            _add_sanctions_entry(lookups, element)
+        elif tag == "IDRegDocument":
+            _add_document(lookups, element)
+        elif tag == "Location":
+            country = element.find("LocationCountry")
+            if country is not None:
+                name = lookups.value("Country", country.get("CountryID"))
+                lookups.location_countries[element.get("ID", "")] = name
+        elif tag == "ReferenceValueSets":
+            _add_reference_values(lookups, element)
+        else:
+            lookups.published = _ymd(element)
+    return lookups
+
+
+def _add_reference_values(lookups: _Lookups, sets: ET.Element) -> None:
+    for value_set in sets:
+        kind = value_set.tag.removesuffix("Values")
+        table = lookups.values.setdefault(kind, {})
+        for value in value_set:
+            identifier = value.get("ID", "")
+            table[identifier] = clean(value.text)
+            if kind == "PartySubType":
+                lookups.party_type_of_subtype[identifier] = value.get("PartyTypeID", "")
+            elif kind == "Script":
+                lookups.script_codes[identifier] = value.get("ScriptCode", "")
+
+
+def _add_document(lookups: _Lookups, document: ET.Element) -> None:
+    number = text_at(document, "IDRegistrationNo")
+    if not number:
+        return
+    identifier = ListIdentifier(
+        type=lookups.value("IDRegDocType", document.get("IDRegDocTypeID")),
+        value=number,
+        country=lookups.value("Country", document.get("IssuedBy-CountryID")),
+    )
+    lookups.documents.setdefault(document.get("IdentityID", ""), []).append(identifier)
+
+
+def _add_sanctions_entry(lookups: _Lookups, entry: ET.Element) -> None:
+    profile = entry.get("ProfileID", "")
+    programs = lookups.programs.setdefault(profile, [])
+    for measure in entry.iter("SanctionsMeasure"):
+        if lookups.value("SanctionsType", measure.get("SanctionsTypeID")) == "Program":
+            program = text_at(measure, "Comment")
+            if program and program not in programs:
+                programs.append(program)
+    for event in entry.iter("EntryEvent"):
+        listed = _ymd(event.find("Date"))
+        if listed and (profile not in lookups.listed_on or listed < lookups.listed_on[profile]):
+            lookups.listed_on[profile] = listed
+
+
+def read_entities(path: Path, limits: Limits | None = None) -> Iterator[ListEntity]:
+    """Every distinct party of the file, programmes and listing date included (two passes)."""
+    lookups = _load_lookups(path, limits)
+    records = XmlRecords(
+        path, frozenset({"DistinctParty"}), limits=limits, stop_after=frozenset({"DistinctParties"})
+    )
+    for number, party in enumerate(records, start=1):
+        entity = _party_entity(lookups, party)
+        if entity is None:
+            raise SanctionsListInvalid(
+                f"DistinctParty record {number} has no Profile with an ID", record=number
+            )
+        yield entity
+
+
+def _party_entity(lookups: _Lookups, party: ET.Element) -> ListEntity | None:
+    profile = party.find("Profile")
+    if profile is None or not profile.get("ID"):
+        return None
+    profile_id = profile.get("ID", "")
+    entity = ListEntity(
+        source=OFAC_SDN,
+        external_id=party.get("FixedRef") or profile_id,
+        schema=_schema(lookups, profile.get("PartySubTypeID")),
+        names=[],
+        programs=list(lookups.programs.get(profile_id, [])),
+        listed_on=lookups.listed_on.get(profile_id),
+        remarks=text_at(party, "Comment"),
+    )
+    for identity in profile.iter("Identity"):
+        entity.names.extend(_identity_names(lookups, identity))
+        entity.identifiers.extend(lookups.documents.get(identity.get("ID", ""), []))
+    for feature in profile.iter("Feature"):
+        _add_feature(lookups, entity, feature)
+    return entity
+
+
+def _schema(lookups: _Lookups, subtype: str | None) -> str:
+    subtype_name = lookups.value("PartySubType", subtype)
+    if subtype_name in _SUBTYPE_SCHEMAS:
+        return _SUBTYPE_SCHEMAS[subtype_name]
+    party_type = lookups.value("PartyType", lookups.party_type_of_subtype.get(subtype or ""))
+    return _PARTY_TYPE_SCHEMAS.get(party_type, "LegalEntity")
+
+
+def _identity_names(lookups: _Lookups, identity: ET.Element) -> list[ListName]:
+    part_types = {
+        group.get("ID", ""): lookups.value("NamePartType", group.get("NamePartTypeID"))
+        for group in identity.iter("NamePartGroup")
+    }
+    names: list[ListName] = []
+    for alias in identity.iter("Alias"):
+        if alias.get("Primary") == "true":
+            kind = PRIMARY
+        elif alias.get("LowQuality") == "true":
+            kind = WEAK_ALIAS
+        else:
+            alias_type = lookups.value("AliasType", alias.get("AliasTypeID"))
+            kind = _ALIAS_KINDS.get(alias_type, ALIAS)
+            kind = ALIAS if kind == PRIMARY else kind
+        for documented in alias.iter("DocumentedName"):
+            name, script = _documented_name(lookups, documented, part_types)
+            if name:
+                names.append(ListName(name, kind, script or script_of(name)))
+    return names
+
+
+def _documented_name(
+    lookups: _Lookups, documented: ET.Element, part_types: dict[str, str]
+) -> tuple[str, str]:
+    """The parts of one written form of a name, in reading order, and its script."""
+    parts: list[tuple[int, int, str]] = []
+    script = ""
+    for position, value in enumerate(documented.iter("NamePartValue")):
+        text = clean(value.text)
+        if not text:
+            continue
+        part_type = part_types.get(value.get("NamePartGroupID", ""), "")
+        parts.append((_PART_ORDER.get(part_type, 6), position, text))
+        code = lookups.script_codes.get(value.get("ScriptID", ""), "")
+        script = script or ("" if code == "Latn" else code)
+    return " ".join(text for _, _, text in sorted(parts)), script
+
+
+def _add_feature(lookups: _Lookups, entity: ListEntity, feature: ET.Element) -> None:
+    feature_type = lookups.value("FeatureType", feature.get("FeatureTypeID"))
+    lowered = feature_type.lower()
+    for version in feature.iter("FeatureVersion"):
+        if lowered.startswith("digital currency address"):
+            address = text_at(version, "VersionDetail").strip(" ;,.")
+            if address:
+                currency = feature_type.rpartition("-")[2].strip() or feature_type
+                entity.wallets.append(ListWallet(currency, address))
+        elif lowered == "birthdate":
+            written = _date_period(version.find("DatePeriod"))
+            if written:
+                entity.birth_dates.append(written)
+        elif lowered in ("nationality country", "citizenship country", "location"):
+            for place in version.iter("VersionLocation"):
+                country = lookups.location_countries.get(place.get("LocationID", ""), "")
+                target = entity.countries if lowered == "location" else entity.nationalities
+                if country and country not in target:
+                    target.append(country)
+
+
+def _date_period(period: ET.Element | None) -> str:
+    """A ``DatePeriod`` as written: "1971-05-03" for one day, "1971" for a whole year, else
+    "from/to" in ISO form."""
+    if period is None:
+        return ""
+    start = _ymd(period.find("Start/From"))
+    end = _ymd(period.find("End/To")) or start
+    if start is None or end is None:
+        return ""
+    if start == end:
+        return start.isoformat()
+    if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
+        return str(start.year)
+    return f"{start.isoformat()}/{end.isoformat()}"

@@ -1,0 +1,489 @@
+"""Screening names against sanctions lists: a blocked in-memory index with explained scores.
+
+A query is compared only with listed names that share a *key* with it: each strong token is
+indexed by its consonant skeleton (``s:mhmd``), by the first three letters of the skeleton
+(``k:bgd``, so a typo late in a long name still finds it) and, for Latin and Cyrillic tokens, by
+its first four ASCII letters (``p:bagh``, for typos the skeleton does not absorb). Keys that a
+large share of the list holds (``s:mhmd`` in an Arabic-name list) are skipped unless nothing else
+is left. Candidates are then scored token by token (rapidfuzz for the fuzzy part).
+
+Scoring. Each query token is aligned with at most one listed token (greedily, best pair first, so
+word order does not matter). A pair scores 1.0 when the ASCII forms are equal; when the skeletons
+are equal it scores 1.0 if either side came from Arabic script (whose vowels are unknown) and
+``0.6 + 0.4 * ratio`` otherwise (Mohammed/Muhammad 0.90, yet Mahmoud/Muhammad lower); else the
+rapidfuzz ratio of the ASCII forms. Pairs below 0.5 are not aligned. Strong tokens weigh 1.0,
+weak ones (legal forms, stop-words, initials) 0.2. The score is
+
+    sum(similarity * (query weight + listed weight)) / (all query weights + all listed weights)
+
+so every unmatched token, on either side, costs its weight: "Muhammad" against "Muhammad Yusuf
+Ali" scores 2 / 4 = 0.50.
+
+Memory: per name, the original string, one packed string of its tokens, and four numpy ids; the
+postings are one numpy array sorted by key (CSR offsets), never a Python object per occurrence.
+"""
+
+from __future__ import annotations
+
+import sys
+from array import array
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import fuzz
+
+from bastion.errors import InvalidInput
+from bastion.finance.names import NameForm, NameToken, tokenize
+
+MAX_TEXT_CHARS = 200_000
+"""Longer texts are refused by :meth:`NameIndex.find_in_text` (split them first)."""
+COMMON_KEY_SHARE = 0.01
+"""A key held by more than this share of names (and more than ``COMMON_KEY_FLOOR``) is skipped."""
+COMMON_KEY_FLOOR = 2_000
+SCORE_BUDGET = 400
+"""At most this many candidates are scored per query: those sharing the most tokens first."""
+MIN_SINGLE_TOKEN_LETTERS = 6
+"""A one-word listed name is looked for in a text only if it is at least this long."""
+COMMON_WORDS = frozenset(
+    {
+        "people", "person", "public", "police", "nation", "national", "islamic", "islam",
+        "muslim", "muslims", "allah", "brother", "brothers", "sister", "friend", "friends",
+        "mujahid", "mujahideen", "martyr", "martyrs", "jihad", "jihadi", "company", "service",
+        "services", "global", "united", "support", "charity", "relief", "foundation", "society",
+        "center", "centre", "council", "school", "church", "mosque", "masjid", "hospital",
+        "market", "bank", "trust", "money", "donate", "donation", "please", "thanks", "today",
+        "tomorrow", "between", "against", "through", "always", "nothing", "something",
+        "everyone", "government", "country", "freedom", "victory", "shabab", "student",
+    }
+)  # fmt: skip
+
+_EMPTY = np.zeros(0, dtype=np.int32)
+STRONG_WEIGHT = 1.0
+WEAK_WEIGHT = 0.2
+MIN_ALIGNED = 0.5
+"""Token pairs less similar than this are left unaligned (each side then counts as missing)."""
+
+
+# --- scoring and its explanation ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TokenAlignment:
+    """One query token aligned with one listed token."""
+
+    query_token: str
+    listed_token: str
+    query_skeleton: str
+    listed_skeleton: str
+    similarity: float
+    method: str  # "exact", "skeleton" or "fuzzy"
+
+    def describe(self) -> str:
+        sign = {"exact": "=", "skeleton": "≈"}.get(self.method, "~")
+        how = {"exact": "", "skeleton": " by consonant skeleton", "fuzzy": " fuzzy"}[self.method]
+        return f"{self.query_token}{sign}{self.listed_token}{how} {self.similarity:.2f}"
+
+
+@dataclass(frozen=True, slots=True)
+class UnmatchedToken:
+    """A token left without a partner; it costs its weight in the score."""
+
+    token: str
+    side: str  # "query" or "listed"
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class MatchExplanation:
+    """Why a listed name scored what it did, in terms a person can check."""
+
+    query_normalised: str
+    listed_normalised: str
+    alignments: tuple[TokenAlignment, ...]
+    unmatched: tuple[UnmatchedToken, ...]
+    formula: str
+    score: float
+    threshold: float
+
+    def text(self, query: str, listed: str) -> str:
+        """One or two sentences for a moderator."""
+        pairs = ", ".join(a.describe() for a in self.alignments) or "no token aligned"
+        total = len(self.alignments) + sum(1 for u in self.unmatched if u.side == "query")
+        verdict = "≥" if self.score >= self.threshold else "<"
+        sentence = (
+            f"'{query}' vs listed '{listed}' ({self.listed_normalised}): "
+            f"{len(self.alignments)} of {total} query tokens match after normalisation "
+            f"({pairs})"
+        )
+        if self.unmatched:
+            missing = ", ".join(f"{u.side} '{u.token}' (-{u.weight:.1f})" for u in self.unmatched)
+            sentence += f"; unmatched: {missing}"
+        return f"{sentence}; score {self.score:.2f} {verdict} threshold {self.threshold:.2f}."
+
+
+def token_similarity(query: NameToken, listed: NameToken) -> tuple[float, str]:
+    """(similarity in [0, 1], method) of two tokens; see the module docstring."""
+    if query.text == listed.text:
+        return 1.0, "exact"
+    ratio = fuzz.ratio(query.text, listed.text) / 100.0
+    if query.skeleton == listed.skeleton:
+        if query.vowelless or listed.vowelless:
+            return 1.0, "skeleton"
+        return max(ratio, 0.6 + 0.4 * ratio), "skeleton"
+    if query.vowelless or listed.vowelless:
+        # Vowels are missing on one side, so the ASCII ratio is unfair; compare skeletons.
+        ratio = max(ratio, 0.9 * fuzz.ratio(query.skeleton, listed.skeleton) / 100.0)
+    return ratio, "fuzzy"
+
+
+def _weight(token: NameToken) -> float:
+    return WEAK_WEIGHT if token.weak else STRONG_WEIGHT
+
+
+def score_forms(query: NameForm, listed: NameForm, threshold: float) -> MatchExplanation:
+    """Align the tokens of two names (best pairs first) and score them with an explanation."""
+    pairs = sorted(
+        (
+            (*token_similarity(q, t), i, j)
+            for i, q in enumerate(query.tokens)
+            for j, t in enumerate(listed.tokens)
+        ),
+        key=lambda pair: -pair[0],
+    )
+    used_query: set[int] = set()
+    used_listed: set[int] = set()
+    alignments: list[TokenAlignment] = []
+    gained = 0.0
+    for similarity, method, i, j in pairs:
+        if similarity < MIN_ALIGNED or i in used_query or j in used_listed:
+            continue
+        used_query.add(i)
+        used_listed.add(j)
+        q, t = query.tokens[i], listed.tokens[j]
+        gained += similarity * (_weight(q) + _weight(t))
+        alignments.append(
+            TokenAlignment(q.text, t.text, q.skeleton, t.skeleton, similarity, method)
+        )
+    unmatched = [
+        UnmatchedToken(q.text, "query", _weight(q))
+        for i, q in enumerate(query.tokens)
+        if i not in used_query
+    ] + [
+        UnmatchedToken(t.text, "listed", _weight(t))
+        for j, t in enumerate(listed.tokens)
+        if j not in used_listed
+    ]
+    total = sum(map(_weight, query.tokens)) + sum(map(_weight, listed.tokens))
+    score = round(gained / total, 4) if total else 0.0
+    formula = (
+        f"sum(similarity x (query weight + listed weight)) / all weights = "
+        f"{gained:.2f} / {total:.2f} = {score:.2f} (strong token weight {STRONG_WEIGHT}, "
+        f"weak {WEAK_WEIGHT}, unaligned tokens add only to the denominator)"
+    )
+    return MatchExplanation(
+        query.ascii, listed.ascii, tuple(alignments), tuple(unmatched), formula, score, threshold
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    """A listed name that matched a query (or a span of a text), with its explanation."""
+
+    name_id: int
+    entity_id: int
+    listed_name: str
+    query: str
+    score: float
+    kind: str
+    schema: str
+    explanation: MatchExplanation
+    start: int | None = None
+    end: int | None = None
+
+    def explain_text(self) -> str:
+        """One or two sentences for a moderator."""
+        return self.explanation.text(self.query, self.listed_name)
+
+
+def _pack(tokens: tuple[NameToken, ...]) -> str:
+    """Tokens as one compact string: ``text|skeleton|flags`` separated by spaces."""
+    return " ".join(f"{t.text}|{t.skeleton}|{int(t.weak) + 2 * int(t.vowelless)}" for t in tokens)
+
+
+def _unpack(packed: str) -> tuple[NameToken, ...]:
+    tokens = []
+    for part in packed.split(" "):
+        text, key, flags = part.split("|")
+        tokens.append(NameToken(text, key, flags in "13", flags in "23", 0, 0))
+    return tuple(tokens)
+
+
+def _keys(token: NameToken) -> list[str]:
+    """The blocking keys of one strong token."""
+    keys = ["s:" + token.skeleton]
+    if len(token.skeleton) >= 4:
+        keys.append("k:" + token.skeleton[:3])
+    if not token.vowelless and len(token.text) >= 4:
+        keys.append("p:" + token.text[:4])
+    return keys
+
+
+@dataclass
+class _Building:
+    """Postings gathered by :meth:`NameIndex.add` until :meth:`NameIndex.freeze`."""
+
+    key_of_posting: array[int] = field(default_factory=lambda: array("i"))
+    name_of_posting: array[int] = field(default_factory=lambda: array("i"))
+    name_ids: array[int] = field(default_factory=lambda: array("q"))
+    entity_ids: array[int] = field(default_factory=lambda: array("q"))
+    kinds: array[int] = field(default_factory=lambda: array("B"))
+    schemas: array[int] = field(default_factory=lambda: array("H"))
+    strong_counts: array[int] = field(default_factory=lambda: array("B"))
+
+
+class NameIndex:
+    """Listed names, blocked by token keys, screened with explained scores.
+
+    ``add`` every name, then ``freeze`` (``screen`` freezes on first use). Adding after freezing
+    raises :class:`InvalidInput`: build a new index when a list changes.
+    """
+
+    def __init__(self) -> None:
+        self._key_ids: dict[str, int] = {}
+        self._originals: list[str] = []
+        self._packed: list[str] = []
+        self._kind_names: list[str] = []
+        self._schema_names: list[str] = []
+        self._building: _Building | None = _Building()
+        self._offsets: npt.NDArray[np.int64] = np.zeros(1, dtype=np.int64)
+        self._postings: npt.NDArray[np.int32] = _EMPTY
+        self._name_ids: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self._entity_ids: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        self._kinds: npt.NDArray[np.uint8] = np.zeros(0, dtype=np.uint8)
+        self._schemas: npt.NDArray[np.uint16] = np.zeros(0, dtype=np.uint16)
+        self._strong_counts: npt.NDArray[np.uint8] = np.zeros(0, dtype=np.uint8)
+        self._common_limit = COMMON_KEY_FLOOR
+
+    def __len__(self) -> int:
+        return len(self._originals)
+
+    @staticmethod
+    def _code(table: list[str], value: str, limit: int) -> int:
+        if value not in table:
+            if len(table) >= limit:
+                raise InvalidInput("too many distinct kinds or schemas", limit=limit)
+            table.append(sys.intern(value))
+        return table.index(value)
+
+    def add(
+        self, name_id: int, entity_id: int, name: str, *, kind: str = "primary", schema: str = ""
+    ) -> None:
+        """Index one listed name; :class:`InvalidInput` if it has nothing to compare."""
+        building = self._building
+        if building is None:
+            raise InvalidInput("the name index is frozen; build a new one to add names")
+        form = NameForm.parse(name)
+        position = len(self._originals)
+        strong = form.strong or form.tokens
+        for token in strong:
+            for key in _keys(token):
+                key_id = self._key_ids.setdefault(key, len(self._key_ids))
+                building.key_of_posting.append(key_id)
+                building.name_of_posting.append(position)
+        self._originals.append(name)
+        self._packed.append(_pack(form.tokens))
+        building.name_ids.append(name_id)
+        building.entity_ids.append(entity_id)
+        building.kinds.append(self._code(self._kind_names, kind, 255))
+        building.schemas.append(self._code(self._schema_names, schema, 65_535))
+        building.strong_counts.append(min(len(strong), 255))
+
+    def freeze(self) -> None:
+        """Sort postings by key into one array with offsets; idempotent."""
+        building = self._building
+        if building is None:
+            return
+        keys = np.frombuffer(building.key_of_posting, dtype=np.int32).astype(np.int64)
+        names = np.frombuffer(building.name_of_posting, dtype=np.int32).astype(np.int64)
+        # One posting per (key, name): a name repeating a token must not count twice.
+        pairs = np.unique(keys * (len(self._originals) + 1) + names)
+        sorted_keys = pairs // (len(self._originals) + 1)
+        self._postings = (pairs % (len(self._originals) + 1)).astype(np.int32)
+        counts = np.bincount(sorted_keys, minlength=len(self._key_ids))
+        self._offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        self._name_ids = np.array(building.name_ids, dtype=np.int64)
+        self._entity_ids = np.array(building.entity_ids, dtype=np.int64)
+        self._kinds = np.array(building.kinds, dtype=np.uint8)
+        self._schemas = np.array(building.schemas, dtype=np.uint16)
+        self._strong_counts = np.array(building.strong_counts, dtype=np.uint8)
+        self._common_limit = max(COMMON_KEY_FLOOR, int(len(self) * COMMON_KEY_SHARE))
+        self._building = None
+
+    # --- candidates ---------------------------------------------------------------------------
+
+    def _posting(self, key: str) -> npt.NDArray[np.int32]:
+        key_id = self._key_ids.get(key)
+        if key_id is None:
+            return _EMPTY
+        return self._postings[self._offsets[key_id] : self._offsets[key_id + 1]]
+
+    def _token_hits(self, token: NameToken) -> tuple[npt.NDArray[np.int32], bool]:
+        """Names sharing a rare-enough key with ``token``; (all-common fallback, True) if none."""
+        postings = [self._posting(key) for key in _keys(token)]
+        rare = [p for p in postings if 0 < len(p) <= self._common_limit]
+        if rare:
+            return np.unique(np.concatenate(rare)), False
+        return postings[0], True  # the skeleton key, however common
+
+    def _candidates(
+        self, tokens: tuple[NameToken, ...], budget: int
+    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
+        """Candidate positions and the number of query tokens each shares, best first."""
+        hits = [self._token_hits(token) for token in tokens]
+        rare = [found for found, common in hits if not common and len(found)]
+        if rare:
+            merged = np.concatenate(rare)
+        else:
+            commons = sorted((found for found, _ in hits if len(found)), key=len)
+            if not commons:
+                return _EMPTY, np.zeros(0, dtype=np.int64)
+            # Only very common tokens ("Muhammad Ali"): names holding the two rarest together.
+            merged = commons[0] if len(commons) == 1 else np.intersect1d(commons[0], commons[1])
+            merged = merged[:budget]
+        positions, counts = np.unique(merged, return_counts=True)
+        order = np.argsort(-counts, kind="stable")[:budget]
+        return positions[order].astype(np.int32), counts[order].astype(np.int64)
+
+    # --- screening ------------------------------------------------------------------------------
+
+    def _match(
+        self, position: int, query: str, form: NameForm, threshold: float
+    ) -> NameMatch | None:
+        listed = NameForm(self._originals[position], _unpack(self._packed[position]))
+        explanation = score_forms(form, listed, threshold)
+        if explanation.score < threshold:
+            return None
+        return NameMatch(
+            name_id=int(self._name_ids[position]),
+            entity_id=int(self._entity_ids[position]),
+            listed_name=self._originals[position],
+            query=query,
+            score=explanation.score,
+            kind=self._kind_names[int(self._kinds[position])],
+            schema=self._schema_names[int(self._schemas[position])],
+            explanation=explanation,
+        )
+
+    def _reachable(
+        self, positions: npt.NDArray[np.int32], query_strong: int, threshold: float
+    ) -> npt.NDArray[np.int32]:
+        """Drop names whose token count alone keeps them under the threshold."""
+        listed = self._strong_counts[positions].astype(np.float64)
+        best = 2 * np.minimum(listed, query_strong) / (listed + query_strong)
+        return positions[best + 0.02 >= threshold]
+
+    def screen(
+        self, query: str, *, threshold: float = 0.85, limit: int = 10, schema: str | None = None
+    ) -> list[NameMatch]:
+        """Listed names scoring at least ``threshold`` against ``query``, best first."""
+        if not 0.0 <= threshold <= 1.0 or limit < 1:
+            raise InvalidInput("threshold must be within [0, 1] and limit at least 1")
+        form = NameForm.parse(query)
+        self.freeze()
+        strong = form.strong or form.tokens
+        positions, _ = self._candidates(strong, SCORE_BUDGET * 4)
+        if schema is not None:
+            if schema not in self._schema_names:
+                return []
+            code = self._schema_names.index(schema)
+            positions = positions[self._schemas[positions] == code]
+        positions = self._reachable(positions, len(strong), threshold)[:SCORE_BUDGET]
+        matches = [
+            match
+            for position in positions.tolist()
+            if (match := self._match(position, query, form, threshold)) is not None
+        ]
+        matches.sort(key=lambda m: (-m.score, m.name_id))
+        return matches[:limit]
+
+    def find_in_text(
+        self, text: str, *, threshold: float = 0.92, max_candidates: int = 200
+    ) -> list[NameMatch]:
+        """Listed names written inside ``text`` (spans of 1-5 name tokens), with offsets.
+
+        A span is tried against a listed name only when two of its tokens share keys with that
+        name, or, for one-word names (organisations), when the word is long and not a common
+        word. ``max_candidates`` caps the names scored per starting word.
+        """
+        if not isinstance(text, str):
+            raise InvalidInput("text must be a string", got=type(text).__name__)
+        if len(text) > MAX_TEXT_CHARS:
+            raise InvalidInput(f"text is at most {MAX_TEXT_CHARS} characters", length=len(text))
+        if not 0.0 <= threshold <= 1.0 or max_candidates < 1:
+            raise InvalidInput("threshold must be within [0, 1] and max_candidates at least 1")
+        self.freeze()
+        tokens = [token for token in tokenize(text) if not token.weak]
+        hits: dict[str, npt.NDArray[np.int32]] = {}
+        for token in tokens:
+            if token.text not in hits:
+                found, common = self._token_hits(token)
+                hits[token.text] = _EMPTY if common else found
+        best: dict[tuple[int, int, int], NameMatch] = {}
+        for start in range(len(tokens)):
+            for match in self._matches_from(tokens, start, hits, threshold, max_candidates, text):
+                slot = (match.name_id, match.start or 0, match.end or 0)
+                if slot not in best or best[slot].score < match.score:
+                    best[slot] = match
+        return sorted(best.values(), key=lambda m: (m.start or 0, -m.score, m.name_id))
+
+    def _matches_from(
+        self,
+        tokens: list[NameToken],
+        start: int,
+        hits: dict[str, npt.NDArray[np.int32]],
+        threshold: float,
+        max_candidates: int,
+        text: str,
+    ) -> list[NameMatch]:
+        """Matches of spans beginning at ``tokens[start]``."""
+        first = hits[tokens[start].text]
+        if not len(first):
+            return []
+        window = tokens[start + 1 : start + 5]
+        others = [hits[token.text] for token in window if len(hits[token.text])]
+        multi = np.intersect1d(first, np.concatenate(others)) if others else _EMPTY
+        multi = multi[self._strong_counts[multi] >= 2]
+        single = _EMPTY
+        head = tokens[start]
+        long_enough = len(head.skeleton) >= 3 and len(head.text) >= MIN_SINGLE_TOKEN_LETTERS
+        if long_enough and head.text not in COMMON_WORDS:
+            single = first[self._strong_counts[first] == 1]
+        candidates = np.concatenate([multi, single])[:max_candidates]
+        matches: list[NameMatch] = []
+        for position in candidates.tolist():
+            size = int(self._strong_counts[position])
+            span = tokens[start : start + size]
+            if len(span) < size:
+                continue
+            begin, end = span[0].start, span[-1].end
+            form = NameForm(text[begin:end], tuple(span))
+            match = self._match(position, text[begin:end], form, threshold)
+            if match is not None:
+                matches.append(_with_span(match, begin, end))
+        return matches
+
+
+def _with_span(match: NameMatch, start: int, end: int) -> NameMatch:
+    return NameMatch(
+        match.name_id,
+        match.entity_id,
+        match.listed_name,
+        match.query,
+        match.score,
+        match.kind,
+        match.schema,
+        match.explanation,
+        start,
+        end,
+    )

@@ -1,0 +1,400 @@
+"""Name normalisation for sanctions screening: any script to comparable ASCII tokens and keys.
+
+Sanctions lists and the content Bastion reads write the same person in Latin, Arabic and Cyrillic
+script, each with several transliterations (Muhammad / Mohammed / محمد / Мухаммед). A plain
+string comparison misses most of these, so every name becomes a :class:`NameForm`: its tokens in
+ASCII (readable in an explanation) and, per token, a *consonant skeleton* that is the same for
+the usual transliterations of one name.
+
+The pipeline, per name:
+
+1. NFKC, case-fold; drop control, format and lone-surrogate characters.
+2. Strip diacritics and combining marks (Arabic harakat, tatweel, Latin accents; Cyrillic й and ё
+   keep their identity) and unify Arabic letter variants (أ إ آ ٱ → ا, ة → ه, ى → ي, ؤ → و,
+   ئ → ي, Persian ک ی → ك ي).
+3. Split into words (apostrophes inside a word are dropped: Sa'id → said), transliterate Arabic
+   with a one-letter-per-letter table and anything else with anyascii.
+4. Particles: the Arabic article (al-, el-, ال, and the assimilated ad-/ar-/as-/an-... before a
+   hyphen) is dropped; abu/abou/abo/ابو and bin/ibn/بن join the next word (Abu Bakr → abubakr);
+   abd/abdul/abdel/عبد join the next word in one canonical spelling (Abd al-Rahman, Abdul Rahman,
+   Abdurrahman → abdalrahman); a standalone Allah joins the previous word (Nasr Allah →
+   nasrallah, like the usual Latin spelling). Persian ezafe (Tehrik-e-Taliban) is dropped.
+5. Honorifics and titles (sheikh, mullah, dr, haji, mr, الشيخ, шейх...) are removed, unless
+   nothing else would be left.
+6. Organisation legal forms and stop-words (ltd, llc, co, company, the, of, organization...) and
+   single letters are kept but marked *weak*: they count little in a score and are never used to
+   find candidates, because "Al-Rashid Trust Ltd" and "Al Rashid Trust" are the same name.
+
+The skeleton (see :func:`skeleton_classes`): letters map to classes that merge what
+transliterations confuse (k/q/c, kh/h/х, j/dj/dzh/zh, sh/s/z/th/ts, dh/z, ph/f, p/b), vowels are
+dropped (Arabic script writes none), so are the semivowels w/v/y after the first letter (و and ي
+are long vowels as often as consonants), one final h goes (ة and the Latin -ah/-at endings), and
+doubled letters collapse. Muhammad, Mohammed, Mohamed, محمد and Мухаммед all give ``mhmd``.
+"""
+
+# Arabic and Cyrillic letters are this module's subject, not look-alikes slipped into code.
+# ruff: noqa: RUF001, RUF002, RUF003
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from dataclasses import dataclass
+
+from anyascii import anyascii
+
+from bastion.errors import InvalidInput
+
+MAX_NAME_CHARS = 1_000
+"""Longer input is not a name; :meth:`NameForm.parse` refuses it rather than scoring noise."""
+
+
+def _mark_class() -> str:
+    """A regex character class of every combining mark (category M*) in the BMP, and tatweel."""
+    marks = [chr(c) for c in range(0x300, 0x10000) if unicodedata.category(chr(c)).startswith("M")]
+    return "[" + "".join(re.escape(ch) for ch in marks) + "\u0640]"
+
+
+_MARKS = re.compile(_mark_class())
+# Control, format (zero-width joiners, bidi marks), surrogates, private use: never part of a name.
+_JUNK = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff\ud800-\udfff]")
+# Cyrillic letters that NFD would decompose: protect them so й stays й (not и).
+_PROTECT = str.maketrans({"й": "\ue000", "ё": "\ue001"})
+_UNPROTECT = str.maketrans({"\ue000": "й", "\ue001": "ё"})
+_ARABIC_UNIFY = str.maketrans(
+    {"ٱ": "ا", "ة": "ه", "ى": "ي", "ی": "ي", "ک": "ك", "ۀ": "ه", "ې": "ي", "ﻻ": "لا"}
+)
+# A word: letters, digits and the marks between them; apostrophes inside a word are kept for now.
+_WORD = re.compile(
+    r"[^\W_](?:[\w\u0300-\u036f\u0610-\u061a\u064b-\u065f\u0670\u0640'’ʼʻ`]*[^\W_])?"
+)
+_APOSTROPHES = re.compile("['’ʼʻ`]")
+
+_ARABIC_ASCII = str.maketrans(
+    {
+        "ا": "a", "ب": "b", "ت": "t", "ث": "th", "ج": "j", "ح": "h", "خ": "kh", "د": "d",
+        "ذ": "dh", "ر": "r", "ز": "z", "س": "s", "ش": "sh", "ص": "s", "ض": "d", "ط": "t",
+        "ظ": "z", "ع": "", "غ": "gh", "ف": "f", "ق": "q", "ك": "k", "ل": "l", "م": "m",
+        "ن": "n", "ه": "h", "و": "w", "ي": "y", "ء": "", "پ": "p", "چ": "ch", "ژ": "zh",
+        "گ": "g",
+    }
+)  # fmt: skip
+# Skeleton classes, one per letter. "V" is a vowel (dropped), "w"/"y" a semivowel (kept first only).
+_ARABIC_CLASSES = str.maketrans(
+    {
+        "ا": "V", "ب": "b", "ت": "t", "ث": "s", "ج": "j", "ح": "h", "خ": "h", "د": "d",
+        "ذ": "s", "ر": "r", "ز": "s", "س": "s", "ش": "s", "ص": "s", "ض": "d", "ط": "t",
+        "ظ": "s", "ع": "", "غ": "g", "ف": "f", "ق": "k", "ك": "k", "ل": "l", "م": "m",
+        "ن": "n", "ه": "h", "و": "w", "ي": "y", "ء": "", "پ": "b", "چ": "c", "ژ": "j",
+        "گ": "g",
+    }
+)  # fmt: skip
+_CYRILLIC_CLASSES = str.maketrans(
+    {
+        "а": "V", "б": "b", "в": "w", "г": "g", "д": "d", "е": "V", "ё": "V", "ж": "j",
+        "з": "s", "и": "V", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "V",
+        "п": "b", "р": "r", "с": "s", "т": "t", "у": "V", "ф": "f", "х": "h", "ц": "s",
+        "ч": "c", "ш": "s", "щ": "s", "ъ": "", "ы": "V", "ь": "", "э": "V", "ю": "yV",
+        "я": "yV", "і": "V", "ї": "V", "є": "V", "ґ": "g", "ў": "V",
+    }
+)  # fmt: skip
+_LATIN_DIGRAPHS = re.compile("dzh|dj|zh|kh|gh|ph|sh|ch|th|dh|ts|tz|ck|x")
+_LATIN_DIGRAPH_CLASS = {
+    "dzh": "j", "dj": "j", "zh": "j", "kh": "h", "gh": "g", "ph": "f", "sh": "s", "ch": "c",
+    "th": "s", "dh": "s", "ts": "s", "tz": "s", "ck": "k", "x": "ks",
+}  # fmt: skip
+_LATIN_CLASSES = str.maketrans(
+    {"a": "V", "e": "V", "i": "V", "o": "V", "u": "V", "v": "w", "c": "k", "q": "k", "z": "s",
+     "p": "b"}
+)  # fmt: skip
+_ARABIC_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
+_CYRILLIC_LETTER = re.compile("[\u0400-\u04ff]")
+
+ARTICLES = frozenset({"al", "el", "ul", "il"})
+# The article assimilated to a "sun letter" (ad-Din, ash-Shabaab, an-Nusra): only before a hyphen,
+# because "an", "as" or "at" on their own are ordinary words.
+SUN_ARTICLES = frozenset(
+    {
+        "ad", "ar", "as", "ash", "at", "az", "an", "ath", "adh", "ed", "er", "es", "esh", "et",
+        "ez", "en", "un", "ud", "ur", "us", "ut", "uz",
+    }
+)  # fmt: skip
+ABU = frozenset({"abu", "abou", "abo", "aboo", "abi", "bw", "abw"})
+BIN = frozenset({"bin", "ibn", "bn", "abn", "ben"})
+BINT = frozenset({"bint", "binti", "bnt"})
+ALLAH = frozenset({"allah", "ullah", "ollah", "ellah", "llah", "allakh", "alla", "ulla"})
+# abd, or abd + vowel + l / an assimilated doubled consonant (Abdullah, Abdurrahman) + the rest.
+_ABD = re.compile(
+    r"^abd(?:(?P<pre>(?:ou|[aeiou])?(?:l|(?P<c>[b-df-hj-np-tv-z])(?=(?P=c))))(?P<rest>.*))?$"
+)
+HONORIFICS = frozenset(
+    {
+        "sheikh", "shaykh", "shaikh", "sheik", "shaik", "sheykh", "shykh", "shekh", "mullah",
+        "mulla", "mula", "ml", "mlla", "dr", "doctor", "doktor", "dktwr", "haji", "hajji",
+        "hadji", "hajj", "hj", "khadzhi", "hadzhi", "alhaj", "alhajj", "mr", "mrs", "ms", "miss",
+        "mister", "sir",
+        "prof", "professor", "maulana", "mawlana", "mwlana", "maulvi", "mawlawi", "molvi", "mawlvi",
+        "ustad", "ustadh", "ustaz", "sayyed", "hazrat", "gen", "general", "col", "colonel",
+        "capt", "captain", "lt", "maj", "major", "mme", "mlle", "herr", "frau", "gospodin",
+    }
+)  # fmt: skip
+WEAK_WORDS = frozenset(
+    {
+        "ltd", "llc", "llp", "lp", "plc", "inc", "co", "corp", "corporation", "company", "gmbh",
+        "ag", "sa", "sarl", "sas", "spa", "srl", "bv", "nv", "oy", "ab", "as", "pte", "pty",
+        "limited", "ooo", "zao", "oao", "pao", "jsc", "ojsc", "cjsc", "fze", "fzco", "fzc", "est",
+        "establishment", "the", "of", "and", "for", "in", "on", "de", "la", "le", "du", "des",
+        "del", "da", "di", "y", "et", "und", "wa", "w", "organization", "organisation", "org",
+        "group", "holding", "holdings", "trading", "international", "intl",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class NameToken:
+    """One comparable word of a name.
+
+    ``text`` is ASCII (what an explanation shows), ``skeleton`` the transliteration-robust key,
+    ``weak`` marks legal forms and stop-words, ``vowelless`` that it came from Arabic script (so
+    its vowels are unknown and a skeleton match is as good as an exact one). ``start``/``end``
+    delimit the words it came from in the original string.
+    """
+
+    text: str
+    skeleton: str
+    weak: bool
+    vowelless: bool
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class NameForm:
+    """A name as screened: the original string and its tokens (weak ones included)."""
+
+    original: str
+    tokens: tuple[NameToken, ...]
+
+    @classmethod
+    def parse(cls, name: str, *, limit: int = MAX_NAME_CHARS) -> NameForm:
+        """Normalise ``name``; :class:`InvalidInput` if it is not a string, too long or wordless."""
+        if not isinstance(name, str):
+            raise InvalidInput("a name must be a string", got=type(name).__name__)
+        if len(name) > limit:
+            raise InvalidInput(f"a name is at most {limit} characters", length=len(name))
+        tokens = tokenize(name)
+        if not tokens:
+            raise InvalidInput("the name has no letters or digits to compare")
+        return cls(name, tuple(tokens))
+
+    @property
+    def strong(self) -> tuple[NameToken, ...]:
+        """The tokens that identify the name (not weak)."""
+        return tuple(token for token in self.tokens if not token.weak)
+
+    @property
+    def ascii(self) -> str:
+        """The normalised name, tokens joined by spaces."""
+        return " ".join(token.text for token in self.tokens)
+
+
+@dataclass(slots=True)
+class _Word:
+    """A word of the input before particles are resolved (internal)."""
+
+    text: str
+    classes: str
+    vowelless: bool
+    start: int
+    end: int
+    hyphen_after: bool
+    joinable_after: bool
+
+
+def clean(text: str) -> str:
+    """NFKC, case-fold, marks and invisible characters removed, Arabic variants unified.
+
+    Offsets matter to :func:`tokenize`, so this is applied per word, never to a whole text.
+    """
+    text = _JUNK.sub("", text)
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_PROTECT)
+    text = _MARKS.sub("", unicodedata.normalize("NFD", text))
+    # NFD split أ into ا + hamza above (now removed); recompose what is left (Latin, Cyrillic).
+    return unicodedata.normalize("NFC", text).translate(_UNPROTECT).translate(_ARABIC_UNIFY)
+
+
+def _latin_classes(ascii_word: str) -> str:
+    """Skeleton classes of a Latin word: digraphs first (kh → h), then single letters."""
+    if len(ascii_word) >= 5 and ascii_word.endswith("at"):
+        ascii_word = ascii_word[:-1] + "h"  # Jabhat, Harakat: the Arabic ة, as Jabha, Haraka
+    merged = _LATIN_DIGRAPHS.sub(lambda m: _LATIN_DIGRAPH_CLASS[m.group(0)], ascii_word)
+    return merged.translate(_LATIN_CLASSES)
+
+
+def _word_forms(word: str) -> tuple[str, str, bool]:
+    """(ASCII text, skeleton classes, vowelless) of one cleaned word."""
+    if _ARABIC_LETTER.search(word):
+        text = anyascii(word.translate(_ARABIC_ASCII))
+        classes = anyascii(word.translate(_ARABIC_CLASSES))
+        return _ascii_only(text), _ascii_only(classes, keep_upper=True), True
+    if _CYRILLIC_LETTER.search(word):
+        text = _ascii_only(anyascii(word))
+        # дж is one sound (j); a final -ат after a long word is the Arabic ة, as in Latin.
+        letters = word.replace("дж", "ж")
+        if len(letters) >= 5 and letters.endswith("ат"):
+            letters = letters[:-1] + "х"
+        classes = _ascii_only(anyascii(letters.translate(_CYRILLIC_CLASSES)), keep_upper=True)
+        return text, classes, False
+    text = _ascii_only(anyascii(word))
+    return text, _latin_classes(text), False
+
+
+def _ascii_only(text: str, *, keep_upper: bool = False) -> str:
+    """Lower-case letters and digits only (``V`` kept in class strings)."""
+    if not keep_upper:
+        text = text.lower()
+    return "".join(ch for ch in text if ch.isascii() and (ch.isalnum()))
+
+
+def skeleton_classes(classes: str) -> str:
+    """The consonant skeleton from class letters: final h, vowels, later semivowels, doubles."""
+    if len(classes) > 2 and classes.endswith("h"):
+        classes = classes[:-1]
+    out: list[str] = []
+    for position, ch in enumerate(classes):
+        if ch == "V" or (ch in "wy" and position > 0):
+            continue
+        if out and out[-1] == ch:
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def skeleton(word: str) -> str:
+    """The consonant skeleton of one word in any script (``Mohammed`` → ``mhmd``)."""
+    _, classes, _ = _word_forms(clean(word))
+    return skeleton_classes(classes) or _ascii_only(classes.lower())
+
+
+def _split_arabic(word: _Word, raw: str) -> list[_Word]:
+    """Arabic particles written as letters: الله, the article ال, ابو, بن, عبد."""
+    if raw == "الله":
+        return [_Word("allah", "VllVh", True, word.start, word.end, False, True)]
+    if raw.startswith("ال") and len(raw) >= 4:
+        rest = raw[2:]
+        text, classes, _ = _word_forms(rest)
+        word.text, word.classes = text, classes
+    elif raw in ("ابو", "ابي", "ابا"):
+        word.text, word.classes = "abu", "VbV"
+    elif raw in ("بن", "ابن"):
+        word.text, word.classes = "bin", "bVn"
+    elif raw == "عبد":
+        word.text, word.classes = "abd", "Vbd"
+    return [word]
+
+
+def _words(text: str) -> list[_Word]:
+    """The words of ``text`` with offsets, ASCII text and skeleton classes."""
+    words: list[_Word] = []
+    matches = list(_WORD.finditer(text))
+    for index, match in enumerate(matches):
+        raw = clean(_APOSTROPHES.sub("", match.group(0)))
+        if not raw:
+            continue
+        gap = text[match.end() : matches[index + 1].start()] if index + 1 < len(matches) else "."
+        stripped = gap.strip()
+        word = _Word(
+            text="",
+            classes="",
+            vowelless=False,
+            start=match.start(),
+            end=match.end(),
+            hyphen_after=stripped in ("-", "‐", "–"),
+            # Particles only join across spaces or a hyphen, never across a sentence or comma.
+            joinable_after=stripped in ("", "-", "‐", "–"),
+        )
+        word.text, word.classes, word.vowelless = _word_forms(raw)
+        if word.vowelless:
+            words.extend(_split_arabic(word, raw))
+        elif word.text:
+            words.append(word)
+    return [word for word in words if word.text]
+
+
+def _join(first: _Word, second: _Word, text: str, classes: str) -> _Word:
+    return _Word(
+        text,
+        classes,
+        first.vowelless or second.vowelless,
+        first.start,
+        second.end,
+        second.hyphen_after,
+        second.joinable_after,
+    )
+
+
+def _resolve_particles(words: list[_Word]) -> list[_Word]:
+    """Drop articles, join abu/bin/abd with the next word and Allah with the previous one."""
+    out: list[_Word] = []
+    index = 0
+    while index < len(words):
+        word = words[index]
+        following = words[index + 1] if index + 1 < len(words) else None
+        joinable = following is not None and word.joinable_after
+        if joinable and (
+            word.text in ARTICLES or (word.text in SUN_ARTICLES and word.hyphen_after)
+        ):
+            index += 1
+            continue
+        if joinable and word.text in ("e", "i") and word.hyphen_after and out:
+            index += 1  # Persian ezafe: Tehrik-e-Taliban
+            continue
+        if following is not None and joinable:
+            abd = _ABD.match(word.text)
+            is_abu = word.text in ABU
+            is_bin = word.text in BIN and (word.text != "ben" or bool(out))
+            if is_abu or is_bin or word.text in BINT or (abd is not None and not abd.group("rest")):
+                nxt = following
+                if nxt.text in ARTICLES and index + 2 < len(words):
+                    index += 1
+                    nxt = words[index + 1]
+                prefix = "abu" if is_abu else "bin" if is_bin else word.text
+                prefix_classes = "VbV" if is_abu else "bVn" if is_bin else word.classes
+                if abd is not None and not is_abu and not is_bin and word.text not in BINT:
+                    prefix, prefix_classes = "abdal", "VbdVl"
+                    if nxt.text.startswith("al") and nxt.text in ALLAH:
+                        nxt = _Word("lah", "lVh", nxt.vowelless, nxt.start, nxt.end,
+                                    nxt.hyphen_after, nxt.joinable_after)  # fmt: skip
+                words[index + 1] = _join(word, nxt, prefix + nxt.text, prefix_classes + nxt.classes)
+                index += 1
+                continue
+        if word.text in ALLAH and out and out[-1].joinable_after:
+            previous = out.pop()
+            word = _join(previous, word, previous.text + "allah", previous.classes + "VllVh")
+        abd = _ABD.match(word.text)
+        if abd is not None and abd.group("rest"):
+            # One-word Abdullah, Abdulaziz, Abdurrahman: the canonical abdal + name.
+            rest = abd.group("rest")
+            word.text, word.classes = "abdal" + rest, "VbdVl" + _latin_classes(rest)
+        out.append(word)
+        index += 1
+    return out
+
+
+def tokenize(text: str) -> list[NameToken]:
+    """The name tokens of ``text`` with offsets into it; honorifics dropped, weak words marked."""
+    words = _resolve_particles(_words(text))
+    kept = [word for word in words if word.text not in HONORIFICS]
+    if not any(word.text not in WEAK_WORDS for word in kept):
+        kept = words  # only titles: "Sheikh" alone is still something to compare
+    tokens: list[NameToken] = []
+    for word in kept:
+        key = skeleton_classes(word.classes) or word.text
+        weak = word.text in WEAK_WORDS or (len(word.text) == 1 and not word.text.isdigit())
+        tokens.append(
+            NameToken(
+                sys.intern(word.text), sys.intern(key), weak, word.vowelless, word.start, word.end
+            )
+        )
+    return tokens

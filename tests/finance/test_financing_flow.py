@@ -1,0 +1,149 @@
+"""The issue's acceptance, end to end on SQLite and PostgreSQL: an appeal carrying a sanctioned
+wallet written with look-alike characters opens a high-priority case naming the list entry; the
+same wallet is matched (as a bank entry and by screening) when it appears again; the case's FIU
+report names the instrument, the entry and the content."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pypdf
+import pytest
+from sqlalchemy import select
+
+from bastion.finance.reports import report_for_case
+from bastion.runtime import Bastion
+from bastion.storage.finance_models import FinanceFindingRow, FinanceHitRow
+
+# BIP-173's P2WPKH example: a real-format mainnet address.
+WALLET = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
+# The same, as a poster hides it from filters: Cyrillic "с" and "а", a zero-width space.
+DISGUISED = "b\u04411qw508d6qejxtdg4y5r3z\u0430rv\u0430ry0c5\u200bxw7kv8f3t4"
+ENTITY_UID = "48213"
+
+SDN_XML = f"""<?xml version="1.0" standalone="yes"?>
+<sdnList xmlns="http://tempuri.org/sdnList.xsd">
+ <publshInformation><Publish_Date>11/20/2026</Publish_Date><Record_Count>2</Record_Count>
+ </publshInformation>
+ <sdnEntry><uid>{ENTITY_UID}</uid><lastName>AL-NASR FUNDRAISING NETWORK</lastName>
+  <sdnType>Entity</sdnType>
+  <programList><program>SDGT</program></programList>
+  <idList>
+   <id><uid>1</uid><idType>Digital Currency Address - XBT </idType>
+    <idNumber>{WALLET}</idNumber></id>
+  </idList>
+  <akaList><aka><uid>2</uid><type>a.k.a.</type><category>strong</category>
+   <lastName>شبكة النصر</lastName></aka></akaList>
+ </sdnEntry>
+ <sdnEntry><uid>48214</uid><firstName>Yusuf</firstName><lastName>HADDAD</lastName>
+  <sdnType>Individual</sdnType><programList><program>SDGT</program></programList>
+ </sdnEntry>
+</sdnList>
+"""
+
+APPEAL = (
+    "Brothers and sisters, support the mujahideen! جهزوا غازيا — every coin buys supplies. "
+    f"Send BTC to {DISGUISED} and share this post."
+)
+
+
+def _import_list(bastion: Bastion, tmp_path: Path) -> None:
+    path = tmp_path / "sdn.xml"
+    path.write_text(SDN_XML, encoding="utf-8")
+    with bastion.db.session() as session:
+        info, new = bastion.sanctions.import_file(session, path, actor="test")
+    assert new and info.entities == 2 and info.wallets == 1 and info.status == "active"
+
+
+def test_sanctioned_wallet_in_an_appeal_opens_a_case_and_is_matched_again(
+    bastion: Bastion, tmp_path: Path
+) -> None:
+    _import_list(bastion, tmp_path)
+
+    first = bastion.scanner.scan_text(APPEAL, name="post-1")
+    assert first.finance is not None
+    [instrument] = [i for i in first.finance.instruments if i.kind == "crypto_address"]
+    assert (instrument.scheme, instrument.value, instrument.folded) == ("btc", WALLET, True)
+    assert APPEAL[instrument.start : instrument.end] == instrument.raw
+    [hit] = first.finance.wallet_hits
+    assert hit.external_id == ENTITY_UID and hit.list_source == "ofac_sdn"
+    assert first.finance.appeal is not None and first.finance.appeal.appeal
+
+    with bastion.db.session() as session:
+        verdict, case = bastion.workbench.intake(session, first)
+    assert case is not None and verdict.action == "review"
+    assert case.priority >= 90
+    assert f"OFAC SDN {ENTITY_UID} (AL-NASR FUNDRAISING NETWORK)" in case.title
+    assert "sanctions_wallet" in verdict.flags and "tvec4" in case.labels
+    assert any("look-alike" in reason for reason in case.reasons)
+
+    # The wallet went into the hit bank: it now matches as a bank entry too.
+    again = bastion.scanner.scan_text(f"new address for zakat: {WALLET}", name="post-2")
+    banked = [m for m in again.matches if m.bank == bastion.settings.finance_hit_bank]
+    assert banked and banked[0].signal_type == "crypto_address"
+    assert again.finance is not None and again.finance.wallet_hits
+    assert again.finance.seen_before == {f"btc:{WALLET}": 1}
+    with bastion.db.session() as session:
+        _, second_case = bastion.workbench.intake(session, again)
+        hits = session.scalars(select(FinanceHitRow)).all()
+        findings = session.scalars(select(FinanceFindingRow)).all()
+    assert second_case is not None and second_case.priority >= 90
+    assert {h.case_id for h in hits} == {case.id, second_case.id}
+    assert len(findings) == 2
+
+    with bastion.db.session() as session:
+        report = report_for_case(
+            session,
+            bastion.cases,
+            bastion.audit,
+            case.id,
+            actor="analyst",
+            data_dir=bastion.settings.data_dir,
+        )
+    assert report["list_hits"][0]["entity"]["external_id"] == ENTITY_UID
+    assert report["list_hits"][0]["list"]["published"] == "2026-11-20"
+    [reported] = [i for i in report["instruments"] if i["kind"] == "crypto_address"]
+    assert reported["value"] == WALLET and reported["folded"] and reported["times_seen"] == 2
+    assert report["content"][0]["sha256"] and "support the mujahideen" in report["content"][0][
+        "appeal"
+    ]["phrases"][0].lower()
+    assert len(report["report_sha256"]) == 64
+
+    from bastion.finance.report_pdf import render_report_pdf
+
+    pdf = pypdf.PdfReader(io.BytesIO(render_report_pdf(report)))
+    text = "".join(page.extract_text() for page in pdf.pages)
+    assert ENTITY_UID in text and report["report_sha256"] in text.replace("\n", "")
+
+
+def test_plain_donation_with_iban_opens_nothing(bastion: Bastion) -> None:
+    """A charity posting its IBAN is not a financing signal on its own."""
+    result = bastion.scanner.scan_text(
+        "Thank you for supporting our food bank! IBAN DE89 3704 0044 0532 0130 00"
+    )
+    assert result.finance is not None
+    assert [i.kind for i in result.finance.instruments] == ["iban"]
+    with bastion.db.session() as session:
+        verdict, case = bastion.workbench.intake(session, result)
+    assert case is None and verdict.action == "none"
+
+
+@pytest.mark.parametrize("newer_first", [False, True])
+def test_list_versions_supersede_by_date(
+    bastion: Bastion, tmp_path: Path, newer_first: bool
+) -> None:
+    old = tmp_path / "old.xml"
+    new = tmp_path / "new.xml"
+    old.write_text(SDN_XML, encoding="utf-8")
+    new.write_text(SDN_XML.replace("11/20/2026", "11/27/2026"), encoding="utf-8")
+    order = [new, old] if newer_first else [old, new]
+    with bastion.db.session() as session:
+        for path in order:
+            bastion.sanctions.import_file(session, path, actor="test")
+        again, fresh = bastion.sanctions.import_file(session, order[-1], actor="test")
+        active = bastion.sanctions.list(session)
+    assert not fresh  # the same file twice is one import
+    assert [info.published for info in active] == ["2026-11-27"]
+    hits = bastion.scanner.scan_text(f"btc {WALLET}").finance
+    assert hits is not None and [h.list_published for h in hits.wallet_hits] == ["2026-11-27"]
