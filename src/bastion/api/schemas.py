@@ -248,6 +248,13 @@ class ScanResponse(BaseModel):
         "designated entities named (with offsets), links, and one explained score per TVEC "
         "category (see docs/text-detection.md).",
     )
+    finance: dict[str, Any] | None = Field(
+        None,
+        description="Terrorist-financing evidence (docs/finance.md): payment instruments found "
+        "(kind, scheme, canonical value, checksum status, whether look-alike characters hid it, "
+        "offsets and context), sanctions list hits with their explanation, donation-appeal "
+        "wording, and how many earlier items carried each instrument.",
+    )
     verdict: dict[str, Any] | None = Field(
         None,
         description="The verdict policy's answer (docs/decisions.md): action act, review or "

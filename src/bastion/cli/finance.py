@@ -96,7 +96,7 @@ def import_list(
                 session, bastion.banks, source=info.source, bank=bank, actor=cli_actor()
             )
             record["bank"] = bank
-            record["bank_added"] = added.added
+            record["bank_added"] = len(added.added)
     print_record(record, fmt)
 
 
@@ -212,7 +212,7 @@ def bank(
         report = bank_list_wallets(
             session, bastion.banks, source=source, bank=bank_name, actor=cli_actor(), tlp=tlp
         )
-    print_record({"bank": bank_name, "added": report.added, "duplicates": report.duplicates}, fmt)
+    print_record({"bank": bank_name, "added": len(report.added), "duplicates": report.duplicates}, fmt)
 
 
 @app.command("report")

@@ -40,7 +40,7 @@ _IBAN: Final = re.compile(
 )
 _SEPARATORS: Final = re.compile(r"[ \u00a0\u202f-]")
 _BIC_CONTEXT: Final = re.compile(
-    r"(?:\b(?:bic|swift|swift[ -]?code|swift/bic|bic/swift|code swift|código swift)\b"
+    r"(?:\b(?:swift/bic|bic/swift|swift[ -]?code|code swift|código swift|bic|swift)\b"
     r"|رمز السويفت|السويفت|سويفت|бик|свифт)",
     re.IGNORECASE,
 )

@@ -38,10 +38,12 @@ import binascii
 from typing import Final, NamedTuple
 
 from bip_utils import (  # type: ignore[import-untyped]
+    Base58ChecksumError,
     Base58Decoder,
     Base58XmrDecoder,
     BchP2PKHAddrDecoder,
     BchP2SHAddrDecoder,
+    Bech32ChecksumError,
     EthAddrDecoder,
     SegwitBech32Decoder,
     SolAddrDecoder,
@@ -69,6 +71,18 @@ __all__ = [
 BASE58_CHARS: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _BASE58_SET: Final = frozenset(BASE58_CHARS)
 _RIPPLE_CHARS: Final = frozenset("rpshnaf39wBUDNEGHJKLM4PQRST7VWXYZ2bcdeCg65jkm8oFqi1tuvAxyz")
+
+
+# What bip-utils raises for a string that does not decode (its checksum errors are not
+# ValueErrors).
+_DECODE_ERRORS: Final = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    Base58ChecksumError,
+    Bech32ChecksumError,
+)
 
 
 class ChainAddress(NamedTuple):
@@ -116,7 +130,7 @@ def validate_base58check(candidate: str, chain_hint: str | None = None) -> Chain
         return None
     try:
         payload = Base58Decoder.CheckDecode(candidate)
-    except (ValueError, TypeError):
+    except _DECODE_ERRORS:
         return None
     if chain_hint in _HINTED_VERSIONS:
         if len(payload) != 21:
@@ -139,7 +153,7 @@ def validate_base58check(candidate: str, chain_hint: str | None = None) -> Chain
     if scheme == "trx":
         try:  # the same check through the chain's own decoder
             TrxAddrDecoder.DecodeAddr(candidate)
-        except ValueError:
+        except _DECODE_ERRORS:
             return None
     return ChainAddress(
         scheme, candidate, VALID, {"address_type": address_type, "network": network}
@@ -154,7 +168,7 @@ def validate_xrp(candidate: str) -> ChainAddress | None:
         return None
     try:
         XrpAddrDecoder.DecodeAddr(candidate)
-    except (ValueError, TypeError):
+    except _DECODE_ERRORS:
         return None
     return ChainAddress("xrp", candidate, VALID, {"address_type": "account", "network": "mainnet"})
 
@@ -170,7 +184,7 @@ def validate_segwit(candidate: str) -> ChainAddress | None:
         return None
     try:
         version, program = SegwitBech32Decoder.Decode(hrp, lowered)
-    except (ValueError, TypeError):
+    except _DECODE_ERRORS:
         return None
     if version == 0:
         address_type = "p2wpkh" if len(program) == 20 else "p2wsh"
@@ -198,7 +212,7 @@ def validate_cashaddr(candidate: str) -> ChainAddress | None:
         decoder.DecodeAddr(
             address, hrp="bitcoincash", net_ver=b"\x00" if body[0] == "q" else b"\x08"
         )
-    except (ValueError, TypeError):
+    except _DECODE_ERRORS:
         return None
     return ChainAddress(
         "bch", body, VALID, {"address_type": address_type, "network": "mainnet", "uri": address}
@@ -220,7 +234,7 @@ def validate_evm(candidate: str) -> ChainAddress | None:
         return ChainAddress("evm", "0x" + digits.lower(), UNVERIFIED, details)
     try:
         EthAddrDecoder.DecodeAddr("0x" + digits)
-    except ValueError:
+    except _DECODE_ERRORS:
         return None
     return ChainAddress("evm", "0x" + digits.lower(), VALID, details)
 
@@ -231,7 +245,7 @@ def validate_monero(candidate: str) -> ChainAddress | None:
         return None
     try:
         raw = Base58XmrDecoder.Decode(candidate)
-    except (ValueError, TypeError):
+    except _DECODE_ERRORS:
         return None
     if not raw:
         return None
@@ -248,7 +262,7 @@ def validate_monero(candidate: str) -> ChainAddress | None:
             if len(raw) != 1 + 64 + 4:
                 return None
             XmrAddrDecoder.DecodeAddr(candidate, net_ver=net_ver)
-    except (ValueError, TypeError):
+    except _DECODE_ERRORS:
         return None
     details = {"address_type": kind, "network": "mainnet"}
     if kind == "integrated":
@@ -262,6 +276,6 @@ def validate_solana(candidate: str) -> ChainAddress | None:
         return None
     try:
         SolAddrDecoder.DecodeAddr(candidate)
-    except (ValueError, TypeError):
+    except _DECODE_ERRORS:
         return None
     return ChainAddress("sol", candidate, UNVERIFIED, {"address_type": "account"})

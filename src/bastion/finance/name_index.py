@@ -3,7 +3,8 @@
 A query is compared only with listed names that share a *key* with it: each strong token is
 indexed by its consonant skeleton (``s:mhmd``), by the first three letters of the skeleton
 (``k:bgd``, so a typo late in a long name still finds it) and, for Latin and Cyrillic tokens, by
-its first four ASCII letters (``p:bagh``, for typos the skeleton does not absorb). Keys that a
+its first four ASCII letters (``p:bagh``) and, if long, its first and last two (``e:bari``), for
+typos the skeleton does not absorb. Keys that a
 large share of the list holds (``s:mhmd`` in an Arabic-name list) are skipped unless nothing else
 is left. Candidates are then scored token by token (rapidfuzz for the fuzzy part).
 
@@ -25,6 +26,7 @@ postings are one numpy array sorted by key (CSR offsets), never a Python object 
 
 from __future__ import annotations
 
+import math
 import sys
 from array import array
 from dataclasses import dataclass, field
@@ -77,11 +79,16 @@ class TokenAlignment:
     query_skeleton: str
     listed_skeleton: str
     similarity: float
-    method: str  # "exact", "skeleton" or "fuzzy"
+    method: str  # "exact", "transliteration", "skeleton" or "fuzzy"
 
     def describe(self) -> str:
-        sign = {"exact": "=", "skeleton": "≈"}.get(self.method, "~")
-        how = {"exact": "", "skeleton": " by consonant skeleton", "fuzzy": " fuzzy"}[self.method]
+        sign = {"exact": "=", "fuzzy": "~"}.get(self.method, "≈")
+        how = {
+            "exact": "",
+            "transliteration": " by transliteration (same letters up to vowels)",
+            "skeleton": " by consonant skeleton",
+            "fuzzy": " fuzzy",
+        }[self.method]
         return f"{self.query_token}{sign}{self.listed_token}{how} {self.similarity:.2f}"
 
 
@@ -122,19 +129,27 @@ class MatchExplanation:
         return f"{sentence}; score {self.score:.2f} {verdict} threshold {self.threshold:.2f}."
 
 
+def _fuzzy(ratio: float) -> float:
+    """A rapidfuzz ratio as evidence: one letter off in eight (0.875) keeps 0.75, 0.7 is noise."""
+    return max(0.0, 1.0 - 2.0 * (1.0 - ratio))
+
+
 def token_similarity(query: NameToken, listed: NameToken) -> tuple[float, str]:
     """(similarity in [0, 1], method) of two tokens; see the module docstring."""
     if query.text == listed.text:
         return 1.0, "exact"
     ratio = fuzz.ratio(query.text, listed.text) / 100.0
-    if query.skeleton == listed.skeleton:
-        if query.vowelless or listed.vowelless:
-            return 1.0, "skeleton"
-        return max(ratio, 0.6 + 0.4 * ratio), "skeleton"
     if query.vowelless or listed.vowelless:
-        # Vowels are missing on one side, so the ASCII ratio is unfair; compare skeletons.
-        ratio = max(ratio, 0.9 * fuzz.ratio(query.skeleton, listed.skeleton) / 100.0)
-    return ratio, "fuzzy"
+        # Arabic script writes no short vowels: the skeleton is all that can be compared.
+        if query.skeleton == listed.skeleton:
+            return 1.0, "skeleton"
+        return _fuzzy(fuzz.ratio(query.skeleton, listed.skeleton) / 100.0), "fuzzy"
+    if query.shape == listed.shape:
+        return max(0.95, ratio), "transliteration"
+    fuzzy = _fuzzy(ratio)
+    if query.skeleton == listed.skeleton:
+        return max(fuzzy, 0.4 + 0.6 * ratio), "skeleton"
+    return fuzzy, "fuzzy"
 
 
 def _weight(token: NameToken) -> float:
@@ -207,15 +222,17 @@ class NameMatch:
 
 
 def _pack(tokens: tuple[NameToken, ...]) -> str:
-    """Tokens as one compact string: ``text|skeleton|flags`` separated by spaces."""
-    return " ".join(f"{t.text}|{t.skeleton}|{int(t.weak) + 2 * int(t.vowelless)}" for t in tokens)
+    """Tokens as one compact string: ``text|skeleton|shape|flags`` separated by spaces."""
+    return " ".join(
+        f"{t.text}|{t.skeleton}|{t.shape}|{int(t.weak) + 2 * int(t.vowelless)}" for t in tokens
+    )
 
 
 def _unpack(packed: str) -> tuple[NameToken, ...]:
     tokens = []
     for part in packed.split(" "):
-        text, key, flags = part.split("|")
-        tokens.append(NameToken(text, key, flags in "13", flags in "23", 0, 0))
+        text, key, shape, flags = part.split("|")
+        tokens.append(NameToken(text, key, shape, flags in "13", flags in "23", 0, 0))
     return tuple(tokens)
 
 
@@ -226,6 +243,8 @@ def _keys(token: NameToken) -> list[str]:
         keys.append("k:" + token.skeleton[:3])
     if not token.vowelless and len(token.text) >= 4:
         keys.append("p:" + token.text[:4])
+    if not token.vowelless and len(token.text) >= 6:
+        keys.append("e:" + token.text[:2] + token.text[-2:])  # a typo mid-word keeps both ends
     return keys
 
 
@@ -328,32 +347,50 @@ class NameIndex:
             return _EMPTY
         return self._postings[self._offsets[key_id] : self._offsets[key_id + 1]]
 
-    def _token_hits(self, token: NameToken) -> tuple[npt.NDArray[np.int32], bool]:
-        """Names sharing a rare-enough key with ``token``; (all-common fallback, True) if none."""
+    def _token_hits(self, token: NameToken) -> npt.NDArray[np.int32]:
+        """Names sharing a rare-enough key with ``token`` (none if all its keys are common)."""
         postings = [self._posting(key) for key in _keys(token)]
         rare = [p for p in postings if 0 < len(p) <= self._common_limit]
-        if rare:
-            return np.unique(np.concatenate(rare)), False
-        return postings[0], True  # the skeleton key, however common
+        return np.unique(np.concatenate(rare)) if rare else _EMPTY
+
+    def _rarity(self, posting: npt.NDArray[np.int32]) -> float:
+        return math.log((len(self) + 1) / (len(posting) + 1))
 
     def _candidates(
-        self, tokens: tuple[NameToken, ...], budget: int
-    ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.int64]]:
-        """Candidate positions and the number of query tokens each shares, best first."""
-        hits = [self._token_hits(token) for token in tokens]
-        rare = [found for found, common in hits if not common and len(found)]
+        self, tokens: tuple[NameToken, ...], query_strong: int, threshold: float
+    ) -> npt.NDArray[np.int32]:
+        """Positions worth scoring, those sharing the most keys with the query first."""
+        rare: list[npt.NDArray[np.int32]] = []
+        common: list[npt.NDArray[np.int32]] = []
+        for token in tokens:
+            for key in _keys(token):
+                posting = self._posting(key)
+                if len(posting):
+                    (rare if len(posting) <= self._common_limit else common).append(posting)
         if rare:
-            merged = np.concatenate(rare)
-        else:
-            commons = sorted((found for found, _ in hits if len(found)), key=len)
-            if not commons:
-                return _EMPTY, np.zeros(0, dtype=np.int64)
+            positions, inverse = np.unique(np.concatenate(rare), return_inverse=True)
+            # Rank by shared keys weighted by rarity (log N / holders), as IDF does for words.
+            weights = np.concatenate([np.full(len(p), self._rarity(p)) for p in rare])
+            counts = np.bincount(inverse, weights=weights)
+        elif common:
             # Only very common tokens ("Muhammad Ali"): names holding the two rarest together.
-            merged = commons[0] if len(commons) == 1 else np.intersect1d(commons[0], commons[1])
-            merged = merged[:budget]
-        positions, counts = np.unique(merged, return_counts=True)
-        order = np.argsort(-counts, kind="stable")[:budget]
-        return positions[order].astype(np.int32), counts[order].astype(np.int64)
+            common.sort(key=len)
+            both = common[0] if len(common) == 1 else np.intersect1d(common[0], common[1])
+            positions, counts = both, np.ones(len(both), dtype=np.float64)
+        else:
+            return _EMPTY
+        positions = positions.astype(np.int32)
+        keep = self._reachable(positions, query_strong, threshold)
+        positions, counts = positions[keep], counts[keep]
+        if len(positions) > SCORE_BUDGET:
+            # Common keys still rank: a candidate sharing "Muhammad" as well comes first.
+            for posting in common:
+                if len(posting) <= 20 * self._common_limit:
+                    hit = np.isin(positions, posting, assume_unique=True)
+                    counts = counts + hit * self._rarity(posting)
+            order = np.argsort(-counts, kind="stable")[:SCORE_BUDGET]
+            positions = positions[order]
+        return positions
 
     # --- screening ------------------------------------------------------------------------------
 
@@ -377,11 +414,12 @@ class NameIndex:
 
     def _reachable(
         self, positions: npt.NDArray[np.int32], query_strong: int, threshold: float
-    ) -> npt.NDArray[np.int32]:
-        """Drop names whose token count alone keeps them under the threshold."""
+    ) -> npt.NDArray[np.bool_]:
+        """Which names could reach the threshold given their number of strong tokens alone."""
         listed = self._strong_counts[positions].astype(np.float64)
         best = 2 * np.minimum(listed, query_strong) / (listed + query_strong)
-        return positions[best + 0.02 >= threshold]
+        # Slack for weak tokens, which add a little to both sides of the fraction.
+        return np.asarray(best + 0.05 >= threshold)
 
     def screen(
         self, query: str, *, threshold: float = 0.85, limit: int = 10, schema: str | None = None
@@ -392,13 +430,12 @@ class NameIndex:
         form = NameForm.parse(query)
         self.freeze()
         strong = form.strong or form.tokens
-        positions, _ = self._candidates(strong, SCORE_BUDGET * 4)
+        positions = self._candidates(strong, len(strong), threshold)
         if schema is not None:
             if schema not in self._schema_names:
                 return []
             code = self._schema_names.index(schema)
             positions = positions[self._schemas[positions] == code]
-        positions = self._reachable(positions, len(strong), threshold)[:SCORE_BUDGET]
         matches = [
             match
             for position in positions.tolist()
@@ -427,8 +464,7 @@ class NameIndex:
         hits: dict[str, npt.NDArray[np.int32]] = {}
         for token in tokens:
             if token.text not in hits:
-                found, common = self._token_hits(token)
-                hits[token.text] = _EMPTY if common else found
+                hits[token.text] = self._token_hits(token)
         best: dict[tuple[int, int, int], NameMatch] = {}
         for start in range(len(tokens)):
             for match in self._matches_from(tokens, start, hits, threshold, max_candidates, text):

@@ -81,12 +81,13 @@ _ARABIC_ASCII = str.maketrans(
     }
 )  # fmt: skip
 # Skeleton classes, one per letter. "V" is a vowel (dropped), "w"/"y" a semivowel (kept first only).
+# Ayin and hamza count as vowels: Latin writes them so (Omar عمر, Awad عواد, Ali علي).
 _ARABIC_CLASSES = str.maketrans(
     {
         "ا": "V", "ب": "b", "ت": "t", "ث": "s", "ج": "j", "ح": "h", "خ": "h", "د": "d",
         "ذ": "s", "ر": "r", "ز": "s", "س": "s", "ش": "s", "ص": "s", "ض": "d", "ط": "t",
-        "ظ": "s", "ع": "", "غ": "g", "ف": "f", "ق": "k", "ك": "k", "ل": "l", "م": "m",
-        "ن": "n", "ه": "h", "و": "w", "ي": "y", "ء": "", "پ": "b", "چ": "c", "ژ": "j",
+        "ظ": "s", "ع": "V", "غ": "g", "ف": "f", "ق": "k", "ك": "k", "ل": "l", "م": "m",
+        "ن": "n", "ه": "h", "و": "w", "ي": "y", "ء": "V", "پ": "b", "چ": "c", "ژ": "j",
         "گ": "g",
     }
 )  # fmt: skip
@@ -125,13 +126,19 @@ BIN = frozenset({"bin", "ibn", "bn", "abn", "ben"})
 BINT = frozenset({"bint", "binti", "bnt"})
 ALLAH = frozenset({"allah", "ullah", "ollah", "ellah", "llah", "allakh", "alla", "ulla"})
 # abd, or abd + vowel + l / an assimilated doubled consonant (Abdullah, Abdurrahman) + the rest.
+# fmt: off
 _ABD = re.compile(
-    r"^abd(?:(?P<pre>(?:ou|[aeiou])?(?:l|(?P<c>[b-df-hj-np-tv-z])(?=(?P=c))))(?P<rest>.*))?$"
+    r"^abd(?:(?P<pre>(?:ou|[aeiou])?(?:l|(?P<c>[b-df-hj-np-tv-z])(?=(?P=c)))"
+    # Russian spelling writes the assimilated article once: Абдурахман, Abdurakhman.
+    r"|(?:ou|[aeiou])(?=[rsztdn][a-z]{3}))(?P<rest>.*))?$"
 )
-HONORIFICS = frozenset(
+# fmt: on
+# Arabic-script titles as transliterated here (الشيخ, ملا, الحاج, دكتور, مولانا, مولوي).
+ARABIC_HONORIFICS = frozenset({"shykh", "mla", "haj", "hj", "dktwr", "mwlana", "mwlwy"})
+LATIN_HONORIFICS = frozenset(
     {
         "sheikh", "shaykh", "shaikh", "sheik", "shaik", "sheykh", "shykh", "shekh", "mullah",
-        "mulla", "mula", "ml", "mlla", "dr", "doctor", "doktor", "dktwr", "haji", "hajji",
+        "mulla", "mula", "dr", "doctor", "doktor", "dktwr", "haji", "hajji",
         "hadji", "hajj", "hj", "khadzhi", "hadzhi", "alhaj", "alhajj", "mr", "mrs", "ms", "miss",
         "mister", "sir",
         "prof", "professor", "maulana", "mawlana", "mwlana", "maulvi", "mawlawi", "molvi", "mawlvi",
@@ -156,6 +163,7 @@ class NameToken:
     """One comparable word of a name.
 
     ``text`` is ASCII (what an explanation shows), ``skeleton`` the transliteration-robust key,
+    ``shape`` the skeleton with each vowel group kept as ``V`` (Tariq and Tarek: ``tVrVk``),
     ``weak`` marks legal forms and stop-words, ``vowelless`` that it came from Arabic script (so
     its vowels are unknown and a skeleton match is as good as an exact one). ``start``/``end``
     delimit the words it came from in the original string.
@@ -163,6 +171,7 @@ class NameToken:
 
     text: str
     skeleton: str
+    shape: str
     weak: bool
     vowelless: bool
     start: int
@@ -257,14 +266,19 @@ def _ascii_only(text: str, *, keep_upper: bool = False) -> str:
     return "".join(ch for ch in text if ch.isascii() and (ch.isalnum()))
 
 
-def skeleton_classes(classes: str) -> str:
-    """The consonant skeleton from class letters: final h, vowels, later semivowels, doubles."""
+def skeleton_classes(classes: str, *, keep_vowels: bool = False) -> str:
+    """The consonant skeleton from class letters: final h, vowels, later semivowels, doubles.
+
+    With ``keep_vowels`` each run of vowels (and later semivowels) stays as one ``V``: the shape.
+    """
     if len(classes) > 2 and classes.endswith("h"):
         classes = classes[:-1]
     out: list[str] = []
     for position, ch in enumerate(classes):
         if ch == "V" or (ch in "wy" and position > 0):
-            continue
+            if not keep_vowels:
+                continue
+            ch = "V"
         if out and out[-1] == ch:
             continue
         out.append(ch)
@@ -334,67 +348,84 @@ def _join(first: _Word, second: _Word, text: str, classes: str) -> _Word:
     )
 
 
+def _forward_join(word: _Word, following: _Word) -> _Word | None:
+    """``word`` joined with the (already resolved) next word if it is abu or abd, else None."""
+    abd = _ABD.match(word.text)
+    if word.text in ABU:
+        return _join(word, following, "abu" + following.text, "VbV" + following.classes)
+    if abd is None or abd.group("rest"):
+        return None
+    if following.text in ALLAH:  # Abd Allah, عبد الله: like the one-word Abdallah
+        return _join(word, following, "abdallah", "VbdVllVh")
+    return _join(word, following, "abdal" + following.text, "VbdVl" + following.classes)
+
+
 def _resolve_particles(words: list[_Word]) -> list[_Word]:
-    """Drop articles, join abu/bin/abd with the next word and Allah with the previous one."""
-    out: list[_Word] = []
-    index = 0
-    while index < len(words):
+    """Drop articles and ezafe, join abu/abd with the next word and Allah with the previous one.
+
+    Right to left, so chains resolve: Abu Abd al-Rahman → abu + (abd + rahman).
+    """
+    resolved: list[_Word] = []  # in reverse order
+    for index in range(len(words) - 1, -1, -1):
         word = words[index]
-        following = words[index + 1] if index + 1 < len(words) else None
-        joinable = following is not None and word.joinable_after
-        if joinable and (
+        following = resolved[-1] if resolved and word.joinable_after else None
+        if following is not None and (
             word.text in ARTICLES or (word.text in SUN_ARTICLES and word.hyphen_after)
         ):
-            index += 1
             continue
-        if joinable and word.text in ("e", "i") and word.hyphen_after and out:
-            index += 1  # Persian ezafe: Tehrik-e-Taliban
+        if following is not None and word.text in ("e", "i") and word.hyphen_after and index:
+            continue  # Persian ezafe: Tehrik-e-Taliban
+        if word.text in BIN and (word.text != "ben" or index > 0):
+            word.text, word.classes = "bin", "bVn"  # kept as a weak word: often left out
+        elif word.text in BINT:
+            word.text, word.classes = "bint", "bVnt"
+        joined = _forward_join(word, following) if following is not None else None
+        if joined is not None:
+            resolved[-1] = joined
             continue
-        if following is not None and joinable:
-            abd = _ABD.match(word.text)
-            is_abu = word.text in ABU
-            is_bin = word.text in BIN and (word.text != "ben" or bool(out))
-            if is_abu or is_bin or word.text in BINT or (abd is not None and not abd.group("rest")):
-                nxt = following
-                if nxt.text in ARTICLES and index + 2 < len(words):
-                    index += 1
-                    nxt = words[index + 1]
-                prefix = "abu" if is_abu else "bin" if is_bin else word.text
-                prefix_classes = "VbV" if is_abu else "bVn" if is_bin else word.classes
-                if abd is not None and not is_abu and not is_bin and word.text not in BINT:
-                    prefix, prefix_classes = "abdal", "VbdVl"
-                    if nxt.text.startswith("al") and nxt.text in ALLAH:
-                        nxt = _Word("lah", "lVh", nxt.vowelless, nxt.start, nxt.end,
-                                    nxt.hyphen_after, nxt.joinable_after)  # fmt: skip
-                words[index + 1] = _join(word, nxt, prefix + nxt.text, prefix_classes + nxt.classes)
-                index += 1
-                continue
-        if word.text in ALLAH and out and out[-1].joinable_after:
-            previous = out.pop()
-            word = _join(previous, word, previous.text + "allah", previous.classes + "VllVh")
         abd = _ABD.match(word.text)
         if abd is not None and abd.group("rest"):
             # One-word Abdullah, Abdulaziz, Abdurrahman: the canonical abdal + name.
             rest = abd.group("rest")
             word.text, word.classes = "abdal" + rest, "VbdVl" + _latin_classes(rest)
+        resolved.append(word)
+    out: list[_Word] = []
+    for word in reversed(resolved):
+        if word.text in ALLAH and out and out[-1].joinable_after:
+            previous = out.pop()
+            word = _join(previous, word, previous.text + "allah", previous.classes + "VllVh")
         out.append(word)
-        index += 1
     return out
 
 
 def tokenize(text: str) -> list[NameToken]:
     """The name tokens of ``text`` with offsets into it; honorifics dropped, weak words marked."""
     words = _resolve_particles(_words(text))
-    kept = [word for word in words if word.text not in HONORIFICS]
+    kept = [
+        word
+        for word in words
+        if word.text not in (ARABIC_HONORIFICS if word.vowelless else LATIN_HONORIFICS)
+    ]
     if not any(word.text not in WEAK_WORDS for word in kept):
         kept = words  # only titles: "Sheikh" alone is still something to compare
     tokens: list[NameToken] = []
     for word in kept:
         key = skeleton_classes(word.classes) or word.text
-        weak = word.text in WEAK_WORDS or (len(word.text) == 1 and not word.text.isdigit())
+        shape = skeleton_classes(word.classes, keep_vowels=True) or word.text
+        weak = (
+            word.text in WEAK_WORDS
+            or word.text in ("bin", "bint")
+            or (len(word.text) == 1 and not word.text.isdigit())
+        )
         tokens.append(
             NameToken(
-                sys.intern(word.text), sys.intern(key), weak, word.vowelless, word.start, word.end
+                sys.intern(word.text),
+                sys.intern(key),
+                sys.intern(shape),
+                weak,
+                word.vowelless,
+                word.start,
+                word.end,
             )
         )
     return tokens

@@ -101,9 +101,12 @@ def match_payment_url(url: str) -> tuple[str, str, dict[str, str]] | None:
         matched = pattern.fullmatch(subject)
         if matched is None:
             continue
-        handle = matched.group("handle")
-        if platform.case_insensitive:
-            handle = handle.lower()
+        if "id" in pattern.groupindex:
+            handle = matched.group("id")  # an opaque identifier: its case matters
+        else:
+            handle = matched.group("handle")
+            if platform.case_insensitive:
+                handle = handle.lower()
         details = {"platform": platform.name, "platform_kind": platform.kind, "url": canonical.url}
         return platform.id, handle, details
     return None

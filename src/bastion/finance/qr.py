@@ -18,13 +18,15 @@ from bastion.errors import CorruptMedia, EmptyMedia, ImageTooLarge
 
 __all__ = ["read_qr_codes"]
 
-_FORMATS = (
-    zxingcpp.BarcodeFormat.QRCode
-    | zxingcpp.BarcodeFormat.MicroQRCode
-    | zxingcpp.BarcodeFormat.RMQRCode
-    | zxingcpp.BarcodeFormat.DataMatrix
-    | zxingcpp.BarcodeFormat.Aztec
-    | zxingcpp.BarcodeFormat.PDF417
+_FORMATS = zxingcpp.BarcodeFormats(
+    [
+        zxingcpp.BarcodeFormat.QRCode,
+        zxingcpp.BarcodeFormat.MicroQRCode,
+        zxingcpp.BarcodeFormat.RMQRCode,
+        zxingcpp.BarcodeFormat.DataMatrix,
+        zxingcpp.BarcodeFormat.Aztec,
+        zxingcpp.BarcodeFormat.PDF417,
+    ]
 )
 
 

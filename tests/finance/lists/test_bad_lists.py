@@ -1,4 +1,4 @@
-"""Hostile, broken and oversized list files: refused with a clear error, never half-read silently."""
+"""Hostile, broken and oversized list files: refused with a clear error, never half-read."""
 
 from __future__ import annotations
 
@@ -99,9 +99,12 @@ def test_entity_attacks_are_refused_before_anything_is_expanded(
     assert "root:" not in caught.value.detail  # nothing of /etc/passwd
 
 
-def test_utf16_file_with_entities_is_refused_too(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("encoding", "lead"), [("utf-16", ""), ("utf-16-le", "  "), ("utf-16-be", " ")]
+)
+def test_utf16_file_with_entities_is_refused_too(tmp_path: Path, encoding: str, lead: str) -> None:
     path = tmp_path / "list.xml"
-    path.write_bytes(XXE.replace('<?xml version="1.0"?>', "").encode("utf-16"))
+    path.write_bytes((lead + XXE.replace('<?xml version="1.0"?>', "")).encode(encoding))
 
     with pytest.raises(SanctionsListInvalid, match="external entity"):
         list(open_list(path, format="ofac_sdn_xml"))
@@ -122,7 +125,7 @@ def test_a_file_that_is_no_list_is_unsupported(tmp_path: Path) -> None:
         open_list(rss)
     with pytest.raises(SanctionsListUnsupported):
         open_list(text)
-    with pytest.raises(SanctionsListUnsupported, match="sdn.csv"):
+    with pytest.raises(SanctionsListUnsupported, match=r"sdn\.csv"):
         detect_format(b'7001,11,"aka","X","-0-"\r\n', "alt.csv")
 
 
@@ -141,7 +144,11 @@ def test_oversize_record_and_file_are_too_large(tmp_path: Path) -> None:
     assert caught.value.context["record"] == 1
 
     many = "<INDIVIDUAL><DATAID>1</DATAID>" + "<NATIONALITY/>" * 50 + "</INDIVIDUAL>"
-    crowded = _write(tmp_path, f"<CONSOLIDATED_LIST><INDIVIDUALS>{many}</INDIVIDUALS></CONSOLIDATED_LIST>")
+    crowded = _write(
+        tmp_path,
+        f"<CONSOLIDATED_LIST><INDIVIDUALS>{many}</INDIVIDUALS></CONSOLIDATED_LIST>",
+        "c.xml",
+    )
     with pytest.raises(SanctionsListTooLarge, match="elements"):
         list(open_list(crowded, limits=Limits(max_record_elements=20)))
 

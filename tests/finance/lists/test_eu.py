@@ -1,5 +1,7 @@
 """EU consolidated financial sanctions list (FSF XML export)."""
 
+# ruff: noqa: RUF001 - Cyrillic names are the point of these tests
+
 from __future__ import annotations
 
 from datetime import date
@@ -11,9 +13,11 @@ from bastion.finance.lists.records import ALIAS, PRIMARY, WEAK_ALIAS, ListIdenti
 EU_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <export xmlns="http://eu.europa.ec/fpi/fsd/export" generationDate="2026-11-27T18:52:02.515+01:00"
   globalFileId="171234">
- <sanctionEntity designationDetails="" unitedNationId="" euReferenceNumber="EU.27.28" logicalId="13">
+ <sanctionEntity designationDetails="" unitedNationId="" euReferenceNumber="EU.27.28"
+   logicalId="13">
   <remark>Associated with Al-Qaida.</remark>
-  <regulation regulationType="regulation" publicationDate="2002-05-29" programme="TAQA" logicalId="1"/>
+  <regulation regulationType="regulation" publicationDate="2002-05-29" programme="TAQA"
+   logicalId="1"/>
   <subjectType code="person" classificationCode="P"/>
   <nameAlias firstName="Mohammed" middleName="" lastName="AL-AHMAD" wholeName="Mohammed  AL-AHMAD"
     nameLanguage="" strong="true" logicalId="17"/>
@@ -31,7 +35,8 @@ EU_XML = """<?xml version="1.0" encoding="UTF-8"?>
   <regulation publicationDate="2022-02-28" programme="UKR" logicalId="2"/>
   <regulation publicationDate="2022-03-15" programme="UKR" logicalId="3"/>
   <subjectType code="enterprise" classificationCode="E"/>
-  <nameAlias wholeName="Joint Stock Company Rostech" nameLanguage="EN" strong="true" logicalId="30"/>
+  <nameAlias wholeName="Joint Stock Company Rostech" nameLanguage="EN" strong="true"
+   logicalId="30"/>
   <nameAlias wholeName="АО Ростех" nameLanguage="RU" strong="true" logicalId="31"/>
   <address countryIso2Code="RU" countryDescription="RUSSIAN FEDERATION" logicalId="32"/>
  </sanctionEntity>

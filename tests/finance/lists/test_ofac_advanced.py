@@ -44,7 +44,9 @@ REFERENCES = """
 """
 
 
-def _alias(alias_type: str, primary: bool, parts: list[tuple[str, str, str]], low: bool = False) -> str:
+def _alias(
+    alias_type: str, primary: bool, parts: list[tuple[str, str, str]], low: bool = False
+) -> str:
     values = "".join(
         f'<DocumentedNamePart><NamePartValue NamePartGroupID="{group}" ScriptID="{script}">'
         f"{text}</NamePartValue></DocumentedNamePart>"
@@ -56,10 +58,13 @@ def _alias(alias_type: str, primary: bool, parts: list[tuple[str, str, str]], lo
     )
 
 
-def _party(fixed: str, subtype: str, identity: str, aliases: str, groups: str, features: str) -> str:
+def _party(
+    fixed: str, subtype: str, identity: str, aliases: str, groups: str, features: str
+) -> str:
     return (
         f'<DistinctParty FixedRef="{fixed}"><Comment>note {fixed}</Comment>'
-        f'<Profile ID="{fixed}" PartySubTypeID="{subtype}"><Identity ID="{identity}" Primary="true">'
+        f'<Profile ID="{fixed}" PartySubTypeID="{subtype}">'
+        f'<Identity ID="{identity}" Primary="true">'
         f"{aliases}<NamePartGroups>{groups}</NamePartGroups></Identity>{features}</Profile>"
         "</DistinctParty>"
     )

@@ -1,5 +1,7 @@
 """OFAC legacy sdn.xml and sdn.csv (with alt.csv, add.csv), digital currency label quirks."""
 
+# ruff: noqa: RUF001 - Cyrillic names are the point of these tests
+
 from __future__ import annotations
 
 from datetime import date
@@ -9,7 +11,14 @@ import pytest
 
 from bastion.finance.lists.ofac_legacy import wallets_in_text
 from bastion.finance.lists.read import open_list
-from bastion.finance.lists.records import ALIAS, FORMER, PRIMARY, WEAK_ALIAS, ListIdentifier, ListWallet
+from bastion.finance.lists.records import (
+    ALIAS,
+    FORMER,
+    PRIMARY,
+    WEAK_ALIAS,
+    ListIdentifier,
+    ListWallet,
+)
 
 SDN_XML = """<?xml version="1.0" standalone="yes"?>
 <sdnList xmlns="http://tempuri.org/sdnList.xsd">
@@ -26,8 +35,10 @@ SDN_XML = """<?xml version="1.0" standalone="yes"?>
     <idNumber>TXhc5aE1VqrWXMcgmYkXWLYomDsTbQ1d8E;</idNumber></id>
   </idList>
   <akaList>
-   <aka><uid>4</uid><type>a.k.a.</type><category>strong</category><lastName>ABOU ALI</lastName></aka>
-   <aka><uid>5</uid><type>a.k.a.</type><category>weak</category><lastName>Abu Hassan</lastName></aka>
+   <aka><uid>4</uid><type>a.k.a.</type><category>strong</category>
+    <lastName>ABOU ALI</lastName></aka>
+   <aka><uid>5</uid><type>a.k.a.</type><category>weak</category>
+    <lastName>Abu Hassan</lastName></aka>
    <aka><uid>6</uid><type>a.k.a.</type><category>strong</category><lastName>أبو علي</lastName></aka>
   </akaList>
   <nationalityList><nationality><uid>7</uid><country>Lebanon</country></nationality></nationalityList>
@@ -77,7 +88,7 @@ SDN_CSV_ROWS = [
     '7001,"ABU ALI, Hassan","individual","SDGT] [IRGC","-0- ","-0- ","-0- ","-0- ","-0- ","-0- ",'
     '"-0- ","DOB 03 May 1971; nationality Lebanon; Digital Currency Address - XBT '
     "12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h; alt. Digital Currency Address - XBT "
-    'bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh; Digital Currency Address - ETH '
+    "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh; Digital Currency Address - ETH "
     '0x7F367cC41522cE07553e823bf3be79A889DEbe1B."',
     '7002,"MUÑOZ TRADING S.A.",-0- ,"CYBER2",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,'
     '"digital currency address  XBT 1AbCdEfGhJkLmNp QrStUvWxYz; Digital Currency Address'
@@ -120,7 +131,9 @@ def test_reads_sdn_csv_with_alt_and_add_in_windows_1252(tmp_path: Path) -> None:
         ListWallet("ETH", "0x098B716B8Aaf21512996dC57EB0615e2383E2f96"),  # en dash, no space
     ]
     assert company.names[1].kind == FORMER and company.countries == ["Colombia"]
-    assert vessel.schema == "Vessel" and vessel.identifiers == [ListIdentifier("Call Sign", "EPBZ5")]
+    assert vessel.schema == "Vessel" and vessel.identifiers == [
+        ListIdentifier("Call Sign", "EPBZ5")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -128,8 +141,14 @@ def test_reads_sdn_csv_with_alt_and_add_in_windows_1252(tmp_path: Path) -> None:
     [
         ("Digital Currency Address - XBT  1Abc123;", [("XBT", "1Abc123")]),
         ("DIGITAL CURRENCY ADDRESS - xbt 1Abc123.", [("xbt", "1Abc123")]),
-        ("Digital Currency Address \u2014 LTC LdP8Qox1VAhCzLJNqrr74YovaWYyNBUWvL", [("LTC", "LdP8Qox1VAhCzLJNqrr74YovaWYyNBUWvL")]),
-        ("Digital Currency Address XMR 4AbC; alt. Digital Currency Address XMR 4DeF", [("XMR", "4AbC"), ("XMR", "4DeF")]),
+        (
+            "Digital Currency Address \u2014 LTC LdP8Qox1VAhCzLJNqrr74YovaWYyNBUWvL",
+            [("LTC", "LdP8Qox1VAhCzLJNqrr74YovaWYyNBUWvL")],
+        ),
+        (
+            "Digital Currency Address XMR 4AbC; alt. Digital Currency Address XMR 4DeF",
+            [("XMR", "4AbC"), ("XMR", "4DeF")],
+        ),
         ("DigitalCurrency Address - USDT TXhc5aE1", [("USDT", "TXhc5aE1")]),
         ("Website www.example.org; Passport 123", []),
     ],

@@ -13,21 +13,25 @@ UK_XML = """<?xml version="1.0" encoding="utf-8"?>
  <DateGenerated>28/11/2026</DateGenerated>
  <Designation>
   <LastUpdated>16/04/2026</LastUpdated><DateDesignated>29/06/2012</DateDesignated>
-  <UniqueID>AFG0001</UniqueID><OFSIGroupID>12156</OFSIGroupID><UNReferenceNumber>TAe.010</UNReferenceNumber>
+  <UniqueID>AFG0001</UniqueID><OFSIGroupID>12156</OFSIGroupID>
+  <UNReferenceNumber>TAe.010</UNReferenceNumber>
   <Names>
-   <Name><Name6>HAJI KHAIRULLAH HAJI SATTAR MONEY EXCHANGE</Name6><NameType>Primary Name</NameType></Name>
+   <Name><Name6>HAJI KHAIRULLAH HAJI SATTAR MONEY EXCHANGE</Name6>
+    <NameType>Primary Name</NameType></Name>
    <Name><Name6>Haji Alim Hawala</Name6><NameType>Alias</NameType></Name>
   </Names>
   <NonLatinNames><NonLatinName><NameNonLatinScript>حاجی خیرالله</NameNonLatinScript>
    <NonLatinScriptType>Arabic</NonLatinScriptType></NonLatinName></NonLatinNames>
   <RegimeName>Afghanistan</RegimeName><IndividualEntityShip>Entity</IndividualEntityShip>
-  <Addresses><Address><AddressLine1>Branch 1</AddressLine1><AddressCountry>Pakistan</AddressCountry></Address></Addresses>
+  <Addresses><Address><AddressLine1>Branch 1</AddressLine1>
+   <AddressCountry>Pakistan</AddressCountry></Address></Addresses>
   <OtherInformation>Hawala network.</OtherInformation>
  </Designation>
  <Designation>
   <DateDesignated>15/03/2022</DateDesignated><UniqueID>RUS0270</UniqueID>
   <Names>
-   <Name><Name1>Dmitri</Name1><Name2>Sergeyevich</Name2><Name6>IVANOV</Name6><NameType>Primary Name</NameType></Name>
+   <Name><Name1>Dmitri</Name1><Name2>Sergeyevich</Name2><Name6>IVANOV</Name6>
+    <NameType>Primary Name</NameType></Name>
    <Name><Name1>Dmitry</Name1><Name6>IVANOFF</Name6><NameType>Alias</NameType></Name>
   </Names>
   <NonLatinNames><NonLatinName><NameNonLatinScript>Дмитрий Сергеевич ИВАНОВ</NameNonLatinScript>

@@ -163,7 +163,7 @@ def wallet_bank(
             actor=key.actor,
             tlp=body.tlp,
         )
-    return {"bank": body.bank, "added": report.added, "duplicates": report.duplicates}
+    return {"bank": body.bank, "added": len(report.added), "duplicates": report.duplicates}
 
 
 @router.get("/cases/{case_id}/finance", summary="A case's payment instruments and list hits")

@@ -44,6 +44,8 @@ FORMAT: Final = "ofac_advanced_xml"
 _LOOKUP_TAGS: Final = frozenset(
     {"DateOfIssue", "ReferenceValueSets", "Location", "IDRegDocument", "SanctionsEntry"}
 )
+# Bulky sections pass one does not need: dropped whole, not element by element.
+_SKIPPED_IN_PASS_ONE: Final = frozenset({"DistinctParty", "ProfileRelationship"})
 # Order in which name parts make a readable full name; other part types follow, as listed.
 _PART_ORDER: Final = {
     "First Name": 0,
@@ -101,7 +103,8 @@ def read_header(path: Path, limits: Limits | None = None) -> ListHeader:
 
 def _load_lookups(path: Path, limits: Limits | None) -> _Lookups:
     lookups = _Lookups()
-    for element in XmlRecords(path, _LOOKUP_TAGS, limits=limits):
+    records = XmlRecords(path, _LOOKUP_TAGS, limits=limits, skip_tags=_SKIPPED_IN_PASS_ONE)
+    for element in records:
         tag = element.tag
         if tag == "SanctionsEntry":
             _add_sanctions_entry(lookups, element)

@@ -147,9 +147,10 @@ def _prolog_text(head: bytes) -> str:
         raise SanctionsListInvalid(
             "the file is UTF-32 encoded, which XML list files never are", line=1, column=0
         )
-    if head.startswith(b"\xff\xfe") or head.startswith(b"<\x00"):
+    # Without a BOM, expat takes a NUL in the first two bytes as UTF-16; so must this check.
+    if head.startswith(b"\xff\xfe") or head[1:2] == b"\x00":
         return head[: len(head) // 2 * 2].decode("utf-16-le", errors="replace")
-    if head.startswith(b"\xfe\xff") or head.startswith(b"\x00<"):
+    if head.startswith(b"\xfe\xff") or head[:1] == b"\x00":
         return head[: len(head) // 2 * 2].decode("utf-16-be", errors="replace")
     declared = _XML_DECLARED_ENCODING.match(head.removeprefix(b"\xef\xbb\xbf"))
     if declared:
@@ -235,9 +236,11 @@ class XmlRecords:
     """Iterate the complete record elements of an XML list file, namespace-stripped.
 
     ``record_tags`` are local names; a record nested inside another record is part of the
-    outer one. ``stop_after`` (local names) ends the iteration when one of those elements
-    closes, so a reader that needs only the top of a file does not parse the rest. ``root``
-    holds the document element (attributes only: its children are detached as they complete)
+    outer one. ``skip_tags`` are parsed like records (cheaply, within the same limits) but
+    dropped unseen: a pass that needs other sections skips bulky ones. ``stop_after`` (local
+    names) ends the iteration when one of those elements closes, so a reader that needs only the
+    top of a file does not parse the rest. ``root`` holds the document element (attributes only:
+    its children are detached as they complete)
     once the first record has been yielded, or after ``read_root()``.
     """
 
@@ -248,22 +251,25 @@ class XmlRecords:
         *,
         limits: Limits | None = None,
         stop_after: frozenset[str] = frozenset(),
+        skip_tags: frozenset[str] = frozenset(),
     ) -> None:
         self.path = path
         self.record_tags = record_tags
         self.limits = limits or Limits()
         self.stop_after = stop_after
+        self.skip_tags = skip_tags
         self.root: ET.Element | None = None
         # For error messages: where the parse stands.
-        self._open_tags: list[str] = []
+        self._open_elements: list[ET.Element] = []
         self._records_done = 0
+        self._pending_error: ET.ParseError | None = None
 
     def read_root(self) -> ET.Element:
         """Parse only as far as the document element's start tag and return it."""
         with self.path.open("rb") as stream:
             parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start",))
             for _chunk in self._feed(stream, parser):
-                for _event, element in _element_events(parser):
+                for _event, element in self._events(parser):
                     self.root = element
                     return element
         raise SanctionsListInvalid("the file holds no XML element", line=1, column=0)
@@ -310,27 +316,51 @@ class XmlRecords:
 
     def _guarded(self, action: Callable[..., object], *args: bytes, closing: bool = False) -> None:
         """Run a parser call, turning expat's errors into a positioned ``SanctionsListInvalid``."""
+        if self._pending_error is not None:  # the first error, not what expat says after it
+            raise self._invalid(self._pending_error, closing=False)
         try:
             action(*args)
         except ET.ParseError as error:
-            line, column = error.position
-            detail = f"malformed XML at line {line}, column {column}: {error.msg}"
-            if closing and self._open_tags:
-                inside = " > ".join(self._open_tags[-3:])
-                detail = (
-                    f"the file ends inside <{inside}> at line {line}, column {column}, after "
-                    f"{self._records_done} complete records: it was truncated"
-                )
-            elif closing:
-                detail = f"the file holds no complete XML document (line {line}, column {column})"
-            raise SanctionsListInvalid(
-                detail, line=line, column=column, record=self._records_done + 1
-            ) from None
+            raise self._invalid(error, closing=closing) from None
+
+    def _events(self, parser: ET.XMLPullParser[ET.Element]) -> list[tuple[str, ET.Element]]:
+        """The parser's pending events. ``XMLPullParser`` queues a syntax error after the events
+        that preceded it: those are returned first (records before the error are still read),
+        the error is raised on the next call."""
+        if self._pending_error is not None:
+            raise self._invalid(self._pending_error, closing=False)
+        events: list[tuple[str, ET.Element]] = []
+        pending = parser.read_events()
+        while True:
+            try:
+                event = next(pending)
+            except StopIteration:
+                return events
+            except ET.ParseError as error:
+                if not events:
+                    raise self._invalid(error, closing=False) from None
+                self._pending_error = error
+                return events
+            events.append(cast("tuple[str, ET.Element]", event))
+
+    def _invalid(self, error: ET.ParseError, *, closing: bool) -> SanctionsListInvalid:
+        line, column = error.position
+        detail = f"malformed XML at line {line}, column {column}: {error.msg}"
+        if closing and self._open_elements:
+            inside = " > ".join(local_name(e.tag) for e in self._open_elements[-3:])
+            detail = (
+                f"the file ends inside <{inside}> at line {line}, column {column}, after "
+                f"{self._records_done} complete records: it was truncated"
+            )
+        elif closing:
+            detail = f"the file holds no complete XML document (line {line}, column {column})"
+        return SanctionsListInvalid(detail, line=line, column=column, record=self._records_done + 1)
 
     def _records(self, stream: BinaryIO) -> Iterator[ET.Element]:
         limits = self.limits
         parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
-        open_elements: list[ET.Element] = []
+        open_elements = self._open_elements
+        wanted = self.record_tags | self.skip_tags
         record_depth = -1  # index in open_elements of the open record, -1 outside records
         record_elements = 0
         record_bytes = 0
@@ -338,11 +368,10 @@ class XmlRecords:
         quiet_bytes = 0
         for fed in self._feed(stream, parser):
             had_event = False
-            for event, element in _element_events(parser):
+            for event, element in self._events(parser):
                 had_event = True
                 if event == "start":
                     open_elements.append(element)
-                    self._open_tags.append(local_name(element.tag))
                     if record_depth >= 0:
                         record_elements += 1
                         if record_elements > limits.max_record_elements:
@@ -352,7 +381,7 @@ class XmlRecords:
                                 record=record_number + 1,
                                 limit=limits.max_record_elements,
                             )
-                    elif local_name(element.tag) in self.record_tags:
+                    elif local_name(element.tag) in wanted:
                         record_depth = len(open_elements) - 1
                         record_elements = 0
                         record_bytes = 0
@@ -361,16 +390,16 @@ class XmlRecords:
                     continue
                 depth = len(open_elements) - 1
                 open_elements.pop()
-                self._open_tags.pop()
                 if record_depth >= 0 and depth > record_depth:
                     continue  # inside a record: kept until the record completes
                 name = local_name(element.tag)
                 if depth == record_depth:
                     record_depth = -1
-                    record_number += 1
-                    self._records_done = record_number
-                    strip_namespaces(element)
-                    yield element
+                    if name not in self.skip_tags:
+                        record_number += 1
+                        self._records_done = record_number
+                        strip_namespaces(element)
+                        yield element
                 if depth > 0:
                     # Detach whatever completed outside a record, so nothing accumulates.
                     open_elements[-1].remove(element)
@@ -393,11 +422,6 @@ class XmlRecords:
                     record=record_number,
                     limit=limits.max_record_bytes,
                 )
-
-
-def _element_events(parser: ET.XMLPullParser[ET.Element]) -> Iterator[tuple[str, ET.Element]]:
-    """``read_events`` narrowed to the start/end events these parsers are created with."""
-    return cast("Iterator[tuple[str, ET.Element]]", parser.read_events())
 
 
 def check_prolog_complete(head: bytes) -> None:
