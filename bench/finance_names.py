@@ -18,9 +18,6 @@
    alternately): queries/s and recall (the planted name in its top 10 with score >= 85).
 """
 
-# The name tables are written in Arabic and Cyrillic on purpose.
-# ruff: noqa: RUF001
-
 from __future__ import annotations
 
 import argparse

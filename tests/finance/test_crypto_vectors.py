@@ -236,7 +236,9 @@ def test_encoded_addresses_of_each_chain(address: str, scheme: str, address_type
     assert (found.scheme, found.details["address_type"]) == (scheme, address_type)
 
 
-@pytest.mark.parametrize(("address", "_scheme", "_type"), ENCODED + [(a, s, "") for a, s, _ in KNOWN_GOOD])
+@pytest.mark.parametrize(
+    ("address", "_scheme", "_type"), ENCODED + [(a, s, "") for a, s, _ in KNOWN_GOOD]
+)
 def test_one_changed_character_is_refused(address: str, _scheme: str, _type: str) -> None:
     token = address.removeprefix("bitcoincash:").removeprefix("BITCOINCASH:")
     position = len(token) // 2
@@ -263,7 +265,9 @@ def test_hex_hashes_and_words_are_not_addresses() -> None:
 def test_list_currency_codes() -> None:
     assert LIST_CURRENCY_CHAINS["XBT"] == "btc"
     assert normalize_crypto_address("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "ETH")[0] == "evm"
-    assert normalize_crypto_address("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "USDT")[0] == "evm"
+    assert (
+        normalize_crypto_address("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "USDT")[0] == "evm"
+    )
     assert normalize_crypto_address("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "USDT")[0] == "trx"
     assert normalize_crypto_address("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", "BSV")[0] == "bsv"
     assert normalize_crypto_address("GUwM2BFy4LuChWvd9XS2KMBZEgdYuvqqVj", "BTG") == (
@@ -272,7 +276,10 @@ def test_list_currency_codes() -> None:
         VALID,
     )
     assert normalize_crypto_address("DGEX9JsfNuCCA3ovxAmUSM1GCea1BpY4Et", "XVG")[0] == "xvg"
-    assert normalize_crypto_address("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "NEWCOIN")[0] == "btc"
+    assert (
+        normalize_crypto_address("bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", "NEWCOIN")[0]
+        == "btc"
+    )
     sol = normalize_crypto_address("11111111111111111111111111111111", "SOL")
     assert sol == ("sol", "11111111111111111111111111111111", UNVERIFIED)
 

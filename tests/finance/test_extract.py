@@ -16,7 +16,10 @@ BECH32 = "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
 TAPROOT = "bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0"
 EVM = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 TRX = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"
-XMR = "44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A"
+XMR = (
+    "44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQ"
+    "BEP3A"
+)
 IBAN = "DE89 3704 0044 0532 0130 00"
 ZWSP = "\u200b"
 
@@ -134,7 +137,9 @@ def test_full_width_and_zero_width_characters_in_addresses() -> None:
 
 
 def test_arabic_indic_digits_in_an_iban() -> None:
-    digits = str.maketrans("0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669")
+    digits = str.maketrans(
+        "0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
+    )
     written = "SA03 8000 0000 6080 1016 7519".translate(digits).replace("\u0660\u0663", "03", 0)
     written = "SA" + written[2:]
     text = f"الحساب: {written} شكرا"
@@ -201,7 +206,22 @@ def test_never_raises_and_raw_matches(text: str) -> None:
 
 
 _PIECES = st.sampled_from(
-    [BTC, BECH32, EVM, TRX, IBAN, "bitcoin:", "?amount=1", ZWSP, "\u0430", "\uff11", " ", "paypal.me/x", "EVC", "0612345678"]
+    [
+        BTC,
+        BECH32,
+        EVM,
+        TRX,
+        IBAN,
+        "bitcoin:",
+        "?amount=1",
+        ZWSP,
+        "\u0430",
+        "\uff11",
+        " ",
+        "paypal.me/x",
+        "EVC",
+        "0612345678",
+    ]
 )
 
 

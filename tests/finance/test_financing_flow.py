@@ -81,9 +81,10 @@ def test_sanctioned_wallet_in_an_appeal_opens_a_case_and_is_matched_again(
     assert report["list_hits"][0]["list"]["published"] == "2026-11-20"
     [reported] = [i for i in report["instruments"] if i["kind"] == "crypto_address"]
     assert reported["value"] == WALLET and reported["folded"] and reported["times_seen"] == 2
-    assert report["content"][0]["sha256"] and "support the mujahideen" in report["content"][0][
-        "appeal"
-    ]["phrases"][0].lower()
+    assert (
+        report["content"][0]["sha256"]
+        and "support the mujahideen" in report["content"][0]["appeal"]["phrases"][0].lower()
+    )
     assert len(report["report_sha256"]) == 64
 
     from bastion.finance.report_pdf import render_report_pdf
@@ -117,7 +118,7 @@ def test_list_versions_supersede_by_date(
     with bastion.db.session() as session:
         for path in order:
             bastion.sanctions.import_file(session, path, actor="test")
-        again, fresh = bastion.sanctions.import_file(session, order[-1], actor="test")
+        _, fresh = bastion.sanctions.import_file(session, order[-1], actor="test")
         active = bastion.sanctions.list(session)
     assert not fresh  # the same file twice is one import
     assert [info.published for info in active] == ["2026-11-27"]

@@ -21,7 +21,10 @@ def test_ascii_text_is_returned_as_is() -> None:
 
 def test_cyrillic_greek_and_armenian_lookalikes_fold() -> None:
     # Cyrillic a e o p c x y, capitals B M T H K; Greek Omicron and Iota; Armenian oh
-    text = "\u0430\u0435\u043e\u0440\u0441\u0445\u0443 \u0412\u041c\u0422\u041d\u041a \u039f\u0399 \u0585"
+    text = (
+        "\u0430\u0435\u043e\u0440\u0441\u0445\u0443 \u0412\u041c\u0422\u041d\u041a"
+        " \u039f\u0399 \u0585"
+    )
     assert fold_text(text).text == "aeopcxy BMTHK OI o"
 
 

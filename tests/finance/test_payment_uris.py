@@ -103,7 +103,9 @@ def test_invoices_found_in_text_with_and_without_prefix() -> None:
 
 
 def test_lnurl_decodes_to_its_url() -> None:
-    url = "https://service.com/api?q=3fc3645b439ce8e7f2553a69e5267081d96dcd340693afabe04be7b0ccd178df"
+    url = (
+        "https://service.com/api?q=3fc3645b439ce8e7f2553a69e5267081d96dcd340693afabe04be7b0ccd178df"
+    )
     lnurl = _bech32_encode("lnurl", url.encode()).upper()
     assert len(lnurl) > 90
     assert parse_lnurl(lnurl) == {"url": url}
@@ -118,7 +120,11 @@ def test_bip21_uri() -> None:
         "&message=For%20the%20cause. Thanks"
     )
     [uri] = find_payment_uris(text)
-    assert (uri.scheme, uri.value, uri.kind) == ("btc", "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", "crypto_address")
+    assert (uri.scheme, uri.value, uri.kind) == (
+        "btc",
+        "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa",
+        "crypto_address",
+    )
     assert uri.details["amount"] == "0.05"
     assert uri.details["label"] == "Brothers Fund"
     assert uri.details["message"] == "For the cause"

@@ -29,7 +29,9 @@ def _qr_png(text: str, *, fmt: str = "PNG", mode: str = "L", border: int = 40) -
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize(("fmt", "mode"), [("PNG", "L"), ("PNG", "RGBA"), ("JPEG", "RGB"), ("GIF", "P")])
+@pytest.mark.parametrize(
+    ("fmt", "mode"), [("PNG", "L"), ("PNG", "RGBA"), ("JPEG", "RGB"), ("GIF", "P")]
+)
 def test_reads_a_payment_qr_code(fmt: str, mode: str) -> None:
     assert read_qr_codes(_qr_png(URI, fmt=fmt, mode=mode)) == [URI]
 
@@ -61,10 +63,17 @@ def _png_header_only(width: int, height: int) -> bytes:
     """A PNG claiming huge dimensions, with a tiny (invalid) body: a decompression bomb's header."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 10)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 10))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_decompression_bomb_is_refused_before_decoding() -> None:

@@ -79,8 +79,10 @@ def import_list(
     path: Annotated[Path, typer.Argument(help="The list file as downloaded.", exists=True)],
     format: Annotated[
         str | None,
-        typer.Option(help="ofac_advanced_xml, ofac_sdn_xml, ofac_sdn_csv, un_xml, uk_xml, eu_xml "
-        "(default: detected)."),
+        typer.Option(
+            help="ofac_advanced_xml, ofac_sdn_xml, ofac_sdn_csv, un_xml, uk_xml, eu_xml "
+            "(default: detected)."
+        ),
     ] = None,
     bank: Annotated[
         str | None, typer.Option(help="Also put the list's wallets into this bank.")
@@ -102,9 +104,7 @@ def import_list(
 
 @lists_app.command("list")
 def list_lists(
-    all_versions: Annotated[
-        bool, typer.Option("--all", help="Also superseded versions.")
-    ] = False,
+    all_versions: Annotated[bool, typer.Option("--all", help="Also superseded versions.")] = False,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Imported lists, newest first (active ones only unless --all)."""
@@ -185,8 +185,10 @@ def screen(
         if not hits:
             typer.echo("no hit")
     else:
-        rows = [[r["match_kind"], r["score"], r["reference"], r["listed"],
-                 r["entity"]["programs"]] for r in records]
+        rows = [
+            [r["match_kind"], r["score"], r["reference"], r["listed"], r["entity"]["programs"]]
+            for r in records
+        ]
         print_rows(fmt, _HIT_COLUMNS, rows, document=records, empty="no hit")
     raise typer.Exit(1 if hits else 0)
 
@@ -212,7 +214,9 @@ def bank(
         report = bank_list_wallets(
             session, bastion.banks, source=source, bank=bank_name, actor=cli_actor(), tlp=tlp
         )
-    print_record({"bank": bank_name, "added": len(report.added), "duplicates": report.duplicates}, fmt)
+    print_record(
+        {"bank": bank_name, "added": len(report.added), "duplicates": report.duplicates}, fmt
+    )
 
 
 @app.command("report")
@@ -239,4 +243,3 @@ def report(
     else:
         output.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
     typer.echo(f"wrote {output} (report sha256 {document['report_sha256']})")
-

@@ -32,7 +32,7 @@ from bastion.cli.output import (
     print_table,
     problem,
 )
-from bastion.cli.text_output import print_text_stage
+from bastion.cli.text_output import print_finance_stage, print_text_stage
 from bastion.ingest.folder import Problem, find_files
 from bastion.match.scanner import Scanner, ScanResult, check_caption, check_post_text
 from bastion.settings import Settings
@@ -195,7 +195,9 @@ def _render(fmt: OutputFormat, outcomes: list[FileOutcome], summary: dict[str, i
         print_table(MATCH_COLUMNS, rows)
     for outcome in outcomes:
         if outcome.result is not None:
-            print_text_stage(outcome.path, outcome.result.to_dict())
+            rendered = outcome.result.to_dict()
+            print_text_stage(outcome.path, rendered)
+            print_finance_stage(outcome.path, rendered)
 
 
 def _read_text(value: str) -> str:

@@ -94,3 +94,37 @@ def print_text_stage(name: str, result: Mapping[str, Any]) -> None:
     scores = score_rows(text)
     if scores:
         print_table(SCORE_COLUMNS, scores, title=f"{name}: TVEC scores (signals for review)")
+
+
+FINANCE_COLUMNS = ["kind", "scheme", "value", "status", "look-alikes", "offsets"]
+
+
+def print_finance_stage(name: str, result: Mapping[str, Any]) -> None:
+    """Payment instruments, sanctions hits and appeal wording of one item (nothing if none)."""
+    finance = result.get("finance")
+    if not finance:
+        return
+    rows = [
+        [
+            i["kind"],
+            i["scheme"],
+            i["value"],
+            i["status"],
+            f"yes: {i['raw']!r}" if i["folded"] else "no",
+            f"{i['start']}-{i['end']}",
+        ]
+        for i in finance["instruments"]
+    ]
+    if rows:
+        print_table(FINANCE_COLUMNS, rows, title=f"{name}: payment instruments")
+    hits = [[h["reference"], f"{h['score']:.2f}", h["explanation"]] for h in finance["hits"]]
+    if hits:
+        print_table(["list entry", "score", "why"], hits, title=f"{name}: sanctions list hits")
+    appeal = finance.get("appeal") or {}
+    if appeal.get("phrases"):
+        words = ", ".join(repr(p["text"]) for p in appeal["phrases"])
+        print_table(
+            ["appeal score", "wording"],
+            [[f"{appeal['score']:.2f}", words]],
+            title=f"{name}: donation-appeal wording",
+        )

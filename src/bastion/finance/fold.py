@@ -1,4 +1,3 @@
-# ruff: noqa: RUF002
 """Folding look-alike characters back to the ASCII that payment identifiers are written in.
 
 Posts hide addresses from filters by writing them with characters that look Latin but are not:

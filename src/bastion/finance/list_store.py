@@ -357,16 +357,6 @@ class SanctionsLists:
         )
 
     @staticmethod
-    def active_ids(session: Session) -> list[int]:
-        return list(
-            session.scalars(
-                select(SanctionsListRow.id)
-                .where(SanctionsListRow.status == ACTIVE)
-                .order_by(SanctionsListRow.id)
-            )
-        )
-
-    @staticmethod
     def counts(session: Session) -> dict[str, int]:
         """Active lists, entities and wallets: the finance overview's figures."""
         active = select(SanctionsListRow).where(SanctionsListRow.status == ACTIVE).subquery()

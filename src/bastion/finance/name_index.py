@@ -3,22 +3,31 @@
 A query is compared only with listed names that share a *key* with it: each strong token is
 indexed by its consonant skeleton (``s:mhmd``), by the first three letters of the skeleton
 (``k:bgd``, so a typo late in a long name still finds it) and, for Latin and Cyrillic tokens, by
-its first four ASCII letters (``p:bagh``) and, if long, its first and last two (``e:bari``), for
-typos the skeleton does not absorb. Keys that a
-large share of the list holds (``s:mhmd`` in an Arabic-name list) are skipped unless nothing else
-is left. Candidates are then scored token by token (rapidfuzz for the fuzzy part).
+its first four ASCII letters (``p:bagh``) and, if long, its first and last two (``e:badi``), for
+typos the skeleton does not absorb. Keys held by a large share of the list (``s:mhmd`` in an
+Arabic-name list) do not select candidates unless nothing else is left; candidates are ranked by
+the rarity of the keys they share (log N / holders, like IDF), then by how close their token count
+is to the query's, and at most ``SCORE_BUDGET`` of them are scored.
 
 Scoring. Each query token is aligned with at most one listed token (greedily, best pair first, so
-word order does not matter). A pair scores 1.0 when the ASCII forms are equal; when the skeletons
-are equal it scores 1.0 if either side came from Arabic script (whose vowels are unknown) and
-``0.6 + 0.4 * ratio`` otherwise (Mohammed/Muhammad 0.90, yet Mahmoud/Muhammad lower); else the
-rapidfuzz ratio of the ASCII forms. Pairs below 0.5 are not aligned. Strong tokens weigh 1.0,
-weak ones (legal forms, stop-words, initials) 0.2. The score is
+word order does not matter). A pair scores:
+
+* 1.0 when the ASCII forms are equal ("exact");
+* if either side came from Arabic script (no short vowels written): 1.0 when the consonant
+  skeletons are equal ("skeleton"), else the fuzzy evidence of the skeletons' ratio;
+* 0.95 when the *shapes* are equal, i.e. the same letters up to vowels and transliteration
+  (Tariq/Tarek, Husayn/Hussein, Мухаммед/Muhammad: "transliteration");
+* ``0.4 + 0.6 * ratio`` when only the skeletons are equal (Mahmoud/Muhammad 0.72);
+* else fuzzy evidence ``max(0, 1 - 2 * (1 - ratio))`` of the rapidfuzz ratio: one letter off in
+  eight (ratio 0.875) keeps 0.75, a ratio of 0.7 is noise.
+
+Tokens whose digits differ never match. Pairs below 0.5 are not aligned. Strong tokens weigh 1.0,
+weak ones (legal forms, stop-words, bin, initials) 0.2. The score is
 
     sum(similarity * (query weight + listed weight)) / (all query weights + all listed weights)
 
 so every unmatched token, on either side, costs its weight: "Muhammad" against "Muhammad Yusuf
-Ali" scores 2 / 4 = 0.50.
+Ali" scores 2 / 4 = 0.50, against "Muhammad Yusuf" 0.67.
 
 Memory: per name, the original string, one packed string of its tokens, and four numpy ids; the
 postings are one numpy array sorted by key (CSR offsets), never a Python object per occurrence.
@@ -134,10 +143,16 @@ def _fuzzy(ratio: float) -> float:
     return max(0.0, 1.0 - 2.0 * (1.0 - ratio))
 
 
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
 def token_similarity(query: NameToken, listed: NameToken) -> tuple[float, str]:
     """(similarity in [0, 1], method) of two tokens; see the module docstring."""
     if query.text == listed.text:
         return 1.0, "exact"
+    if _digits(query.text) != _digits(listed.text):
+        return 0.0, "fuzzy"  # "17 November" is not "18 November", however alike they look
     ratio = fuzz.ratio(query.text, listed.text) / 100.0
     if query.vowelless or listed.vowelless:
         # Arabic script writes no short vowels: the skeleton is all that can be compared.
@@ -388,7 +403,9 @@ class NameIndex:
                 if len(posting) <= 20 * self._common_limit:
                     hit = np.isin(positions, posting, assume_unique=True)
                     counts = counts + hit * self._rarity(posting)
-            order = np.argsort(-counts, kind="stable")[:SCORE_BUDGET]
+            # Ties go to names as long as the query (the only order left when all keys are common).
+            length_gap = np.abs(self._strong_counts[positions].astype(np.int64) - query_strong)
+            order = np.lexsort((length_gap, -counts))[:SCORE_BUDGET]
             positions = positions[order]
         return positions
 

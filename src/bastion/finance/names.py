@@ -32,9 +32,6 @@ are long vowels as often as consonants), one final h goes (ة and the Latin -ah/
 doubled letters collapse. Muhammad, Mohammed, Mohamed, محمد and Мухаммед all give ``mhmd``.
 """
 
-# Arabic and Cyrillic letters are this module's subject, not look-alikes slipped into code.
-# ruff: noqa: RUF001, RUF002, RUF003
-
 from __future__ import annotations
 
 import re
@@ -111,6 +108,7 @@ _LATIN_CLASSES = str.maketrans(
 )  # fmt: skip
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 _CYRILLIC_LETTER = re.compile("[\u0400-\u04ff]")
+_LATIN_LETTER = re.compile("[a-z]")
 
 ARTICLES = frozenset({"al", "el", "ul", "il"})
 # The article assimilated to a "sun letter" (ad-Din, ash-Shabaab, an-Nusra): only before a hyphen,
@@ -247,7 +245,8 @@ def _word_forms(word: str) -> tuple[str, str, bool]:
         text = anyascii(word.translate(_ARABIC_ASCII))
         classes = anyascii(word.translate(_ARABIC_CLASSES))
         return _ascii_only(text), _ascii_only(classes, keep_upper=True), True
-    if _CYRILLIC_LETTER.search(word):
+    # A word mixing Latin and Cyrillic letters is a look-alike trick: read it as Latin.
+    if _CYRILLIC_LETTER.search(word) and not _LATIN_LETTER.search(word):
         text = _ascii_only(anyascii(word))
         # дж is one sound (j); a final -ат after a long word is the Arabic ة, as in Latin.
         letters = word.replace("дж", "ж")
@@ -291,26 +290,32 @@ def skeleton(word: str) -> str:
     return skeleton_classes(classes) or _ascii_only(classes.lower())
 
 
-def _split_arabic(word: _Word, raw: str) -> list[_Word]:
-    """Arabic particles written as letters: الله, the article ال, ابو, بن, عبد."""
-    if raw == "الله":
-        return [_Word("allah", "VllVh", True, word.start, word.end, False, True)]
-    if raw.startswith("ال") and len(raw) >= 4:
-        rest = raw[2:]
-        text, classes, _ = _word_forms(rest)
-        word.text, word.classes = text, classes
-    elif raw in ("ابو", "ابي", "ابا"):
-        word.text, word.classes = "abu", "VbV"
-    elif raw in ("بن", "ابن"):
-        word.text, word.classes = "bin", "bVn"
-    elif raw == "عبد":
-        word.text, word.classes = "abd", "Vbd"
-    return [word]
+# Arabic particles written as one word: (ASCII text, skeleton classes).
+_ARABIC_PARTICLES = {
+    "الله": ("allah", "VllVh"),
+    "ابو": ("abu", "VbV"),
+    "ابي": ("abu", "VbV"),
+    "ابا": ("abu", "VbV"),
+    "بن": ("bin", "bVn"),
+    "ابن": ("bin", "bVn"),
+    "عبد": ("abd", "Vbd"),
+}
+
+
+def _arabic_word(word: _Word, raw: str) -> None:
+    """Rewrite an Arabic-script word: its particles spelled as in Latin, the article ال dropped."""
+    if raw in _ARABIC_PARTICLES:
+        word.text, word.classes = _ARABIC_PARTICLES[raw]
+    elif raw.startswith("ال") and len(raw) >= 4:
+        word.text, word.classes, _ = _word_forms(raw[2:])
 
 
 def _words(text: str) -> list[_Word]:
     """The words of ``text`` with offsets, ASCII text and skeleton classes."""
     words: list[_Word] = []
+    # Invisible characters become tatweel (a word character that clean() removes), so that
+    # "Bagh<ZWJ>dadi" stays one word and offsets into the original text stay exact.
+    text = _JUNK.sub("\u0640", text)
     matches = list(_WORD.finditer(text))
     for index, match in enumerate(matches):
         raw = clean(_APOSTROPHES.sub("", match.group(0)))
@@ -330,9 +335,8 @@ def _words(text: str) -> list[_Word]:
         )
         word.text, word.classes, word.vowelless = _word_forms(raw)
         if word.vowelless:
-            words.extend(_split_arabic(word, raw))
-        elif word.text:
-            words.append(word)
+            _arabic_word(word, raw)
+        words.append(word)
     return [word for word in words if word.text]
 
 

@@ -14,11 +14,12 @@ context words are folded the same way before matching.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from functools import cache
 from importlib import resources
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import phonenumbers
 from phonenumbers import carrier
@@ -50,39 +51,73 @@ def _context() -> tuple[re.Pattern[str], dict[str, str | None], int]:
     return pattern, regions, int(data.get("window", 80))
 
 
+_MAX_CONTEXTS: Final = 500  # context words read per text; the rest are repeats
+_MAX_NUMBERS: Final = 200
+
+
 def find_phones(text: str) -> list[FoundPhone]:
-    """Valid phone numbers near a mobile-money context word in ``text`` (the folded text)."""
+    """Valid phone numbers near a mobile-money context word in ``text`` (the folded text).
+
+    Windows around context words of the same region are merged before phonenumbers reads them,
+    so a text repeating a context word thousands of times is read once, not once per word.
+    """
     if re.search(r"\d{3}", text) is None:
         return []
     pattern, regions, window = _context()
-    found: dict[int, tuple[int, FoundPhone]] = {}
+    contexts: list[tuple[int, int, str]] = []
     for context in pattern.finditer(text):
-        word = context.group().lower()
-        region = regions.get(word)
-        left = max(0, context.start() - window)
-        right = min(len(text), context.end() + window)
-        stretch = text[left:right]
-        if not re.search(r"\d{3}", stretch):
-            continue
-        matcher = phonenumbers.PhoneNumberMatcher(
-            stretch, region or "ZZ", leniency=phonenumbers.Leniency.VALID, max_tries=20
-        )
-        for match in matcher:
-            start = left + match.start
-            end = left + match.end
-            distance = max(context.start() - end, start - context.end(), 0)
-            if start in found and found[start][0] <= distance:
-                continue  # the nearest context word names the number's service
-            number = match.number
-            if not phonenumbers.is_valid_number(number):
+        contexts.append((context.start(), context.end(), context.group()))
+        if len(contexts) >= _MAX_CONTEXTS:
+            break
+    if not contexts:
+        return []
+    spans: dict[str, list[list[int]]] = {}
+    for start, end, word in contexts:
+        region = regions.get(word.lower()) or "ZZ"
+        left, right = max(0, start - window), min(len(text), end + window)
+        merged = spans.setdefault(region, [])
+        if merged and left <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], right)
+        else:
+            merged.append([left, right])
+    found: dict[int, tuple[int, FoundPhone]] = {}
+    for region, windows in spans.items():
+        for left, right in windows:
+            stretch = text[left:right]
+            if re.search(r"\d{3}", stretch) is None:
                 continue
-            details = {
-                "region": phonenumbers.region_code_for_number(number) or "",
-                "context": context.group(),
-            }
-            name = carrier.name_for_number(number, "en")
-            if name:
-                details["carrier"] = name
-            value = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-            found[start] = (distance, FoundPhone(start, end, value, details))
+            matcher = phonenumbers.PhoneNumberMatcher(
+                stretch, region, leniency=phonenumbers.Leniency.VALID, max_tries=_MAX_NUMBERS
+            )
+            for phone_match in matcher:
+                start, end = left + phone_match.start, left + phone_match.end
+                distance, word = _nearest(contexts, start, end)
+                if distance > window or (start in found and found[start][0] <= distance):
+                    continue
+                number = phone_match.number
+                if not phonenumbers.is_valid_number(number):
+                    continue
+                found[start] = (distance, _phone(number, start, end, word))
+                if len(found) >= _MAX_NUMBERS:
+                    break
     return sorted(item for _, item in found.values())
+
+
+def _nearest(contexts: list[tuple[int, int, str]], start: int, end: int) -> tuple[int, str]:
+    """Distance to, and text of, the context word nearest ``start``:``end``."""
+    index = bisect.bisect_left(contexts, (start,))
+    best = (10**9, "")
+    for context in contexts[max(0, index - 2) : index + 2]:
+        distance = max(context[0] - end, start - context[1], 0)
+        if distance < best[0]:
+            best = (distance, context[2])
+    return best
+
+
+def _phone(number: phonenumbers.PhoneNumber, start: int, end: int, word: str) -> FoundPhone:
+    details = {"region": phonenumbers.region_code_for_number(number) or "", "context": word}
+    name = carrier.name_for_number(number, "en")
+    if name:
+        details["carrier"] = name
+    value = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return FoundPhone(start, end, value, details)

@@ -15,9 +15,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bastion.audit import AuditLog
+from bastion.banks.service import Banks
 from bastion.classify.analysis import TextAnalysis, TextAnalyzer, normalize_language_hint
 from bastion.classify.classifier import Classifier
-from bastion.banks.service import Banks
 from bastion.errors import BastionError, InvalidInput
 from bastion.finance.analysis import FinanceAnalysis, FinanceAnalyzer, record_analysis
 from bastion.finance.qr import read_qr_codes

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from bastion.accounts.sessions import check_csrf, csrf_token
 from bastion.api.auth import BastionDep
-from bastion.finance.case_view import case_finance
 from bastion.errors import BastionError, Conflict, Forbidden, InvalidInput, LoginFailed
+from bastion.finance.case_view import case_finance
 from bastion.review.cases import CaseInfo
 from bastion.review.decisions import CONFIRM, FALSE_POSITIVE, MAX_RATIONALE_CHARS
 from bastion.review.queue import QueueFilter
