@@ -8,8 +8,11 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import numpy as np
 import pypdf
 import pytest
+import zxingcpp
+from PIL import Image
 from sqlalchemy import select
 
 from bastion.finance.reports import report_for_case
@@ -124,3 +127,29 @@ def test_list_versions_supersede_by_date(
     assert [info.published for info in active] == ["2026-11-27"]
     hits = bastion.scanner.scan_text(f"btc {WALLET}").finance
     assert hits is not None and [h.list_published for h in hits.wallet_hits] == ["2026-11-27"]
+
+
+def test_a_donation_poster_with_a_qr_code_is_screened(bastion: Bastion, tmp_path: Path) -> None:
+    """Posters carry the wallet as a QR code: the photo's scan reads it, finds the sanctioned
+    wallet in its bitcoin: URI, and the caption's appeal wording raises the case."""
+    _import_list(bastion, tmp_path)
+    barcode = zxingcpp.create_barcode(
+        f"bitcoin:{WALLET}?amount=0.05", zxingcpp.BarcodeFormat.QRCode
+    )
+    code = Image.fromarray(np.array(zxingcpp.write_barcode_to_image(barcode, scale=8)))
+    poster = Image.new("RGB", (code.width + 200, code.height + 200), "white")
+    poster.paste(code.convert("RGB"), (100, 100))
+    buffer = io.BytesIO()
+    poster.save(buffer, "PNG")
+
+    result = bastion.scanner.scan_bytes(
+        buffer.getvalue(), name="poster.png", caption="Support the mujahideen", ocr=False
+    )
+    assert result.finance is not None
+    [instrument] = result.finance.instruments
+    assert (instrument.value, instrument.details.get("amount")) == (WALLET, "0.05")
+    assert result.finance.wallet_hits[0].external_id == ENTITY_UID
+    assert "crypto_address" in {signal.type for signal in result.signals}
+    with bastion.db.session() as session:
+        _, case = bastion.workbench.intake(session, result)
+    assert case is not None and case.priority >= 90

@@ -215,6 +215,7 @@ def test_odd_but_usable_input_is_screened_without_error(sanctions: NameIndex) ->
         "أبو Bakr Багдади",  # three scripts in one name
         "ABU BAKR AL-BAGHDADI!!!",
         "𝔸𝕓𝕦 𝔹𝕒𝕜𝕣 𝕒𝕝-𝔹𝕒𝕘𝕙𝕕𝕒𝕕𝕚",  # mathematical letters (NFKC)
+        "Abu Bakr al-Bаghdаdi",  # Cyrillic а inside a Latin word
     ]:
         matches = sanctions.screen(odd)
         assert "Abu Bakr al-Baghdadi" in names(matches), odd

@@ -16,11 +16,14 @@ IBAN, within a few characters, and must pass ``schwifty.BIC`` (known country, st
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Final, NamedTuple
 
 from schwifty import BIC as SchwiftyBic  # noqa: N811
 from schwifty import IBAN as SchwiftyIban  # noqa: N811
 from schwifty.exceptions import SchwiftyException
+
+from bastion.finance.fold import fold_text
 
 __all__ = ["FoundAccount", "find_bics", "find_ibans", "validate_bic", "validate_iban"]
 
@@ -34,16 +37,30 @@ class FoundAccount(NamedTuple):
 
 
 _SEP: Final = r"[ \u00a0\u202f-]?"
+# Starts at the two check digits (digits are rare in prose, so the regex engine skips quickly
+# to them); the country code before them is checked in Python.
 _IBAN: Final = re.compile(
-    rf"(?<![0-9A-Za-z])[A-Za-z]{{2}}[0-9]{{2}}(?:{_SEP}[0-9A-Za-z]{{4}}){{2,7}}"
-    rf"(?:{_SEP}[0-9A-Za-z]{{1,4}})?(?![0-9A-Za-z])"
+    rf"[0-9]{{2}}(?:{_SEP}[0-9A-Za-z]{{4}}){{2,7}}(?:{_SEP}[0-9A-Za-z]{{1,4}})?(?![0-9A-Za-z])"
 )
+_ALNUM: Final = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _SEPARATORS: Final = re.compile(r"[ \u00a0\u202f-]")
+# Context words as written, and folded (the text searched is folded: Cyrillic б reads 6, к k).
+_BIC_WORDS: Final = ("бик", "свифт")
 _BIC_CONTEXT: Final = re.compile(
     r"(?:\b(?:swift/bic|bic/swift|swift[ -]?code|code swift|código swift|bic|swift)\b"
-    r"|رمز السويفت|السويفت|سويفت|бик|свифт)",
+    r"|رمز السويفت|السويفت|سويفت|"
+    + "|".join(re.escape(form) for word in _BIC_WORDS for form in (fold_text(word).text, word))
+    + ")",
     re.IGNORECASE,
 )
+
+
+@cache
+def _bic_probes() -> tuple[str, ...]:
+    folded = (fold_text(word).text.lower() for word in _BIC_WORDS)
+    return ("bic", "swift", "سويفت", *_BIC_WORDS, *folded)
+
+
 _BIC: Final = re.compile(
     r"(?<![0-9A-Za-z])([A-Za-z]{6}[A-Za-z0-9]{2}(?:[A-Za-z0-9]{3})?)(?![0-9A-Za-z])"
 )
@@ -54,10 +71,16 @@ def validate_iban(candidate: str) -> tuple[str, dict[str, str]] | None:
     """(compact upper-case IBAN, details) or None."""
     compact = _SEPARATORS.sub("", candidate).upper()
     try:
-        iban = SchwiftyIban(compact, validate_bban=True)
+        iban = SchwiftyIban(compact)
     except (SchwiftyException, ValueError):
         return None
     details = {"country": iban.country_code}
+    try:
+        SchwiftyIban(compact, validate_bban=True)
+    except (SchwiftyException, ValueError):
+        # The IBAN's own check digits hold; the country's account-number checksum (as schwifty
+        # implements it) does not: kept, and said.
+        details["national_check"] = "failed"
     try:
         bank_name = iban.bank_name
         bic = iban.bic
@@ -90,12 +113,18 @@ def find_ibans(text: str) -> list[FoundAccount]:
     """Valid IBANs in ``text`` (the folded text), in order."""
     found: list[FoundAccount] = []
     for match in _IBAN.finditer(text):
-        raw = match.group()
+        begin = match.start() - 2
+        country = text[begin : match.start()]
+        if begin < 0 or not (country.isascii() and country.isalpha()):
+            continue
+        if begin > 0 and text[begin - 1] in _ALNUM:
+            continue
+        raw = text[begin : match.end()]
         # Cut back at separators (a trailing word group taken in by the greedy match).
         while raw:
             result = validate_iban(raw)
             if result is not None:
-                found.append(FoundAccount(match.start(), match.start() + len(raw), "iban", *result))
+                found.append(FoundAccount(begin, begin + len(raw), "iban", *result))
                 break
             cut = max(raw.rfind(" "), raw.rfind("\u00a0"), raw.rfind("-"), raw.rfind("\u202f"))
             if cut < 15:
@@ -104,9 +133,17 @@ def find_ibans(text: str) -> list[FoundAccount]:
     return found
 
 
-def find_bics(text: str, ibans: list[FoundAccount] | None = None) -> list[FoundAccount]:
-    """BICs right after a context word or a found IBAN (see the module doc)."""
-    anchors = [match.end() for match in _BIC_CONTEXT.finditer(text)]
+def find_bics(
+    text: str, ibans: list[FoundAccount] | None = None, lowered: str | None = None
+) -> list[FoundAccount]:
+    """BICs right after a context word or a found IBAN (see the module doc).
+
+    ``lowered`` (``text.lower()``, when the caller has it) lets texts without any context word
+    skip the case-insensitive scan.
+    """
+    probe = lowered if lowered is not None and len(lowered) == len(text) else text.lower()
+    has_context = any(word in probe for word in _bic_probes())
+    anchors = [match.end() for match in _BIC_CONTEXT.finditer(text)] if has_context else []
     anchors += [iban.end for iban in ibans or ()]
     found: list[FoundAccount] = []
     seen: set[int] = set()

@@ -48,9 +48,8 @@ __all__ = ["extract_from_qr", "extract_instruments"]
 
 _TOKEN: Final = re.compile(r"[0-9A-Za-z]{25,}")
 _MAX_ADDRESS: Final = 106
-_URI_HINT: Final = re.compile(
-    r"(?:coin|ereum|onero|tron|ning|dash|zcash|ripple|cash):", re.IGNORECASE
-)
+# Every payment URI scheme ends in one of these before its colon (looked for in lower case).
+_URI_HINTS: Final = ("coin:", "ereum:", "onero:", "tron:", "ning:", "dash:", "ripple:", "cash:")
 
 # (start, end) in the folded text, kind, scheme, value, status, details
 _Raw = tuple[int, int, str, str, str, str, dict[str, str]]
@@ -99,7 +98,8 @@ def _scan(text: str) -> list[_Raw]:
         address = classify_address(token)
         if address is not None:
             found.append((match.start(), match.end(), CRYPTO_ADDRESS, *address))
-    if _URI_HINT.search(text) is not None:
+    lowered = text.lower()
+    if any(hint in lowered for hint in _URI_HINTS):
         for uri in find_payment_uris(text):
             found.append((uri.start, uri.end, uri.kind, *uri[3:]))
     ibans = find_ibans(text)
@@ -107,11 +107,11 @@ def _scan(text: str) -> list[_Raw]:
         found.append(
             (account.start, account.end, IBAN, "iban", account.value, VALID, account.details)
         )
-    for account in find_bics(text, ibans):
+    for account in find_bics(text, ibans, lowered):
         found.append(
             (account.start, account.end, BIC, "bic", account.value, VALID, account.details)
         )
-    for link in find_payment_links(text):
+    for link in find_payment_links(text, lowered):
         found.append(
             (link.start, link.end, PAYMENT_LINK, link.scheme, link.value, VALID, link.details)
         )

@@ -30,9 +30,54 @@ _NAME_PROPERTY = {
 }
 
 
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+
+
+def iso_date(value: str) -> str:
+    """A list's date as FtM wants it (``1971``, ``1971-05``, ``1971-05-03``); lists write
+    ``03 May 1971``, ``May 1971``, ``03/05/1971`` (day first) or ISO. Unknown forms are kept as
+    written: FtM consumers drop what they cannot read rather than guess."""
+    text = value.strip().replace(",", " ")
+    parts = text.replace("/", " ").replace(".", " ").split()
+    if len(parts) == 1 and len(text) in (4, 7, 10) and text[:4].isdigit():
+        return text
+    if len(parts) == 3 and parts[1].lower() in _MONTHS and parts[0].isdigit():
+        day, month, year = int(parts[0]), _MONTHS[parts[1].lower()], parts[2]
+        return f"{year}-{month:02d}-{day:02d}" if year.isdigit() else value
+    if len(parts) == 2 and parts[0].lower() in _MONTHS and parts[1].isdigit():
+        return f"{parts[1]}-{_MONTHS[parts[0].lower()]:02d}"
+    if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[2]) == 4:
+        day, month = int(parts[0]), int(parts[1])
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            return f"{parts[2]}-{month:02d}-{day:02d}"
+    return value
+
+
 def entity_id(source: str, external_id: str) -> str:
-    """A stable FtM id for a listed entity: the list and its own id."""
-    return f"{source}-{external_id}".replace(" ", "-")
+    """A stable FtM id for a listed entity: the list and its own id, in the characters FtM
+    allows in ids (letters, digits, ``.`` and ``-``)."""
+    raw = f"{source}-{external_id}"
+    return "".join(c if c.isascii() and (c.isalnum() or c in ".-") else "-" for c in raw)
 
 
 def _add(properties: dict[str, list[str]], key: str, value: str | None) -> None:
@@ -54,7 +99,7 @@ def entity_to_ftm(entity: SanctionsEntityRow, source: str) -> dict[str, Any]:
         _add(properties, "idNumber", identifier.get("value"))
     if entity.schema == "Person":
         for birth in data.get("birth_dates", []):
-            _add(properties, "birthDate", birth)
+            _add(properties, "birthDate", iso_date(birth))
         for nationality in data.get("nationalities", []):
             _add(properties, "nationality", nationality)
     for country in data.get("countries", []):

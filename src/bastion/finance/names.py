@@ -77,24 +77,25 @@ _ARABIC_ASCII = str.maketrans(
         "گ": "g",
     }
 )  # fmt: skip
-# Skeleton classes, one per letter. "V" is a vowel (dropped), "w"/"y" a semivowel (kept first only).
+# Skeleton classes, one per letter. Vowels are upper case: A, I, U and E (e is a schwa in most
+# transliterations, so it fits any vowel); "w"/"y" are semivowels (consonants only when first).
 # Ayin and hamza count as vowels: Latin writes them so (Omar عمر, Awad عواد, Ali علي).
 _ARABIC_CLASSES = str.maketrans(
     {
-        "ا": "V", "ب": "b", "ت": "t", "ث": "s", "ج": "j", "ح": "h", "خ": "h", "د": "d",
+        "ا": "A", "ب": "b", "ت": "t", "ث": "s", "ج": "j", "ح": "h", "خ": "h", "د": "d",
         "ذ": "s", "ر": "r", "ز": "s", "س": "s", "ش": "s", "ص": "s", "ض": "d", "ط": "t",
-        "ظ": "s", "ع": "V", "غ": "g", "ف": "f", "ق": "k", "ك": "k", "ل": "l", "م": "m",
-        "ن": "n", "ه": "h", "و": "w", "ي": "y", "ء": "V", "پ": "b", "چ": "c", "ژ": "j",
+        "ظ": "s", "ع": "E", "غ": "g", "ف": "f", "ق": "k", "ك": "k", "ل": "l", "م": "m",
+        "ن": "n", "ه": "h", "و": "w", "ي": "y", "ء": "E", "پ": "b", "چ": "c", "ژ": "j",
         "گ": "g",
     }
 )  # fmt: skip
 _CYRILLIC_CLASSES = str.maketrans(
     {
-        "а": "V", "б": "b", "в": "w", "г": "g", "д": "d", "е": "V", "ё": "V", "ж": "j",
-        "з": "s", "и": "V", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "V",
-        "п": "b", "р": "r", "с": "s", "т": "t", "у": "V", "ф": "f", "х": "h", "ц": "s",
-        "ч": "c", "ш": "s", "щ": "s", "ъ": "", "ы": "V", "ь": "", "э": "V", "ю": "yV",
-        "я": "yV", "і": "V", "ї": "V", "є": "V", "ґ": "g", "ў": "V",
+        "а": "A", "б": "b", "в": "w", "г": "g", "д": "d", "е": "E", "ё": "yU", "ж": "j",
+        "з": "s", "и": "I", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "U",
+        "п": "b", "р": "r", "с": "s", "т": "t", "у": "U", "ф": "f", "х": "h", "ц": "s",
+        "ч": "c", "ш": "s", "щ": "s", "ъ": "", "ы": "I", "ь": "", "э": "E", "ю": "yU",
+        "я": "yA", "і": "I", "ї": "I", "є": "E", "ґ": "g", "ў": "U",
     }
 )  # fmt: skip
 _LATIN_DIGRAPHS = re.compile("dzh|dj|zh|kh|gh|ph|sh|ch|th|dh|ts|tz|ck|x")
@@ -103,12 +104,13 @@ _LATIN_DIGRAPH_CLASS = {
     "th": "s", "dh": "s", "ts": "s", "tz": "s", "ck": "k", "x": "ks",
 }  # fmt: skip
 _LATIN_CLASSES = str.maketrans(
-    {"a": "V", "e": "V", "i": "V", "o": "V", "u": "V", "v": "w", "c": "k", "q": "k", "z": "s",
+    {"a": "A", "e": "E", "i": "I", "o": "U", "u": "U", "v": "w", "c": "k", "q": "k", "z": "s",
      "p": "b"}
 )  # fmt: skip
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 _CYRILLIC_LETTER = re.compile("[\u0400-\u04ff]")
 _LATIN_LETTER = re.compile("[a-z]")
+_VOWEL_CLASSES = frozenset("AEIU")
 
 ARTICLES = frozenset({"al", "el", "ul", "il"})
 # The article assimilated to a "sun letter" (ad-Din, ash-Shabaab, an-Nusra): only before a hyphen,
@@ -161,7 +163,7 @@ class NameToken:
     """One comparable word of a name.
 
     ``text`` is ASCII (what an explanation shows), ``skeleton`` the transliteration-robust key,
-    ``shape`` the skeleton with each vowel group kept as ``V`` (Tariq and Tarek: ``tVrVk``),
+    ``shape`` the skeleton with each vowel group kept as its vowel classes (Tarek ``tArEk``),
     ``weak`` marks legal forms and stop-words, ``vowelless`` that it came from Arabic script (so
     its vowels are unknown and a skeleton match is as good as an exact one). ``start``/``end``
     delimit the words it came from in the original string.
@@ -244,6 +246,11 @@ def _word_forms(word: str) -> tuple[str, str, bool]:
     if _ARABIC_LETTER.search(word):
         text = anyascii(word.translate(_ARABIC_ASCII))
         classes = anyascii(word.translate(_ARABIC_CLASSES))
+        # An initial alef only carries a hamza (a, i or u); a final ي is often ى (a) or i.
+        if word.startswith("ا"):
+            classes = "E" + classes[1:]
+        if word.endswith("ي") and len(word) > 2:
+            classes = classes[:-1] + "E"
         return _ascii_only(text), _ascii_only(classes, keep_upper=True), True
     # A word mixing Latin and Cyrillic letters is a look-alike trick: read it as Latin.
     if _CYRILLIC_LETTER.search(word) and not _LATIN_LETTER.search(word):
@@ -268,19 +275,25 @@ def _ascii_only(text: str, *, keep_upper: bool = False) -> str:
 def skeleton_classes(classes: str, *, keep_vowels: bool = False) -> str:
     """The consonant skeleton from class letters: final h, vowels, later semivowels, doubles.
 
-    With ``keep_vowels`` each run of vowels (and later semivowels) stays as one ``V``: the shape.
+    With ``keep_vowels`` each run of vowels (and later semivowels, w as U, y as I) stays as the
+    sorted set of its vowel classes: the shape (Husayn ``hUsAIn``, Hussein ``hUsEIn``).
     """
     if len(classes) > 2 and classes.endswith("h"):
         classes = classes[:-1]
     out: list[str] = []
+    run: set[str] = set()
     for position, ch in enumerate(classes):
-        if ch == "V" or (ch in "wy" and position > 0):
-            if not keep_vowels:
-                continue
-            ch = "V"
-        if out and out[-1] == ch:
+        if ch in _VOWEL_CLASSES or (ch in "wy" and position > 0):
+            run.add({"w": "U", "y": "I"}.get(ch, ch))
             continue
+        if run and keep_vowels:
+            out.append("".join(sorted(run)))
+        elif out and out[-1] == ch:
+            continue
+        run = set()
         out.append(ch)
+    if run and keep_vowels:
+        out.append("".join(sorted(run)))
     return "".join(out)
 
 
@@ -292,13 +305,13 @@ def skeleton(word: str) -> str:
 
 # Arabic particles written as one word: (ASCII text, skeleton classes).
 _ARABIC_PARTICLES = {
-    "الله": ("allah", "VllVh"),
-    "ابو": ("abu", "VbV"),
-    "ابي": ("abu", "VbV"),
-    "ابا": ("abu", "VbV"),
-    "بن": ("bin", "bVn"),
-    "ابن": ("bin", "bVn"),
-    "عبد": ("abd", "Vbd"),
+    "الله": ("allah", "EllEh"),
+    "ابو": ("abu", "EbU"),
+    "ابي": ("abu", "EbU"),
+    "ابا": ("abu", "EbU"),
+    "بن": ("bin", "bIn"),
+    "ابن": ("bin", "bIn"),
+    "عبد": ("abd", "Ebd"),
 }
 
 
@@ -356,12 +369,12 @@ def _forward_join(word: _Word, following: _Word) -> _Word | None:
     """``word`` joined with the (already resolved) next word if it is abu or abd, else None."""
     abd = _ABD.match(word.text)
     if word.text in ABU:
-        return _join(word, following, "abu" + following.text, "VbV" + following.classes)
+        return _join(word, following, "abu" + following.text, "EbU" + following.classes)
     if abd is None or abd.group("rest"):
         return None
     if following.text in ALLAH:  # Abd Allah, عبد الله: like the one-word Abdallah
-        return _join(word, following, "abdallah", "VbdVllVh")
-    return _join(word, following, "abdal" + following.text, "VbdVl" + following.classes)
+        return _join(word, following, "abdallah", "EbdEllEh")
+    return _join(word, following, "abdal" + following.text, "EbdEl" + following.classes)
 
 
 def _resolve_particles(words: list[_Word]) -> list[_Word]:
@@ -380,9 +393,9 @@ def _resolve_particles(words: list[_Word]) -> list[_Word]:
         if following is not None and word.text in ("e", "i") and word.hyphen_after and index:
             continue  # Persian ezafe: Tehrik-e-Taliban
         if word.text in BIN and (word.text != "ben" or index > 0):
-            word.text, word.classes = "bin", "bVn"  # kept as a weak word: often left out
+            word.text, word.classes = "bin", "bIn"  # kept as a weak word: often left out
         elif word.text in BINT:
-            word.text, word.classes = "bint", "bVnt"
+            word.text, word.classes = "bint", "bInt"
         joined = _forward_join(word, following) if following is not None else None
         if joined is not None:
             resolved[-1] = joined
@@ -391,13 +404,13 @@ def _resolve_particles(words: list[_Word]) -> list[_Word]:
         if abd is not None and abd.group("rest"):
             # One-word Abdullah, Abdulaziz, Abdurrahman: the canonical abdal + name.
             rest = abd.group("rest")
-            word.text, word.classes = "abdal" + rest, "VbdVl" + _latin_classes(rest)
+            word.text, word.classes = "abdal" + rest, "EbdEl" + _latin_classes(rest)
         resolved.append(word)
     out: list[_Word] = []
     for word in reversed(resolved):
         if word.text in ALLAH and out and out[-1].joinable_after:
             previous = out.pop()
-            word = _join(previous, word, previous.text + "allah", previous.classes + "VllVh")
+            word = _join(previous, word, previous.text + "allah", previous.classes + "EllEh")
         out.append(word)
     return out
 

@@ -112,9 +112,29 @@ def match_payment_url(url: str) -> tuple[str, str, dict[str, str]] | None:
     return None
 
 
-def find_payment_links(text: str) -> list[FoundLink]:
-    """Payment links (and context-confirmed cashtags) in ``text``, in order."""
+def find_payment_links(text: str, lowered: str | None = None) -> list[FoundLink]:
+    """Payment links (and context-confirmed cashtags) in ``text``, in order.
+
+    ``lowered`` (``text.lower()``, when the caller has it) lets texts naming no platform skip
+    the case-insensitive host scan.
+    """
     found: list[FoundLink] = []
+    probe = lowered if lowered is not None and len(lowered) == len(text) else text.lower()
+    if any(key in probe for key in _host_keys()):
+        _links(text, found)
+    if "$" in text:
+        found.extend(_cashtags(text, found))
+    found.sort(key=lambda item: item.start)
+    return found
+
+
+@cache
+def _host_keys() -> tuple[str, ...]:
+    """Substrings one of which every platform host contains (its first label)."""
+    return tuple(sorted({host.split(".")[0] for host in _by_host()}))
+
+
+def _links(text: str, found: list[FoundLink]) -> None:
     done_until = -1
     for hit in _host_scan().finditer(text):
         if hit.start() < done_until:

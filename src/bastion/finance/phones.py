@@ -51,6 +51,8 @@ def _context() -> tuple[re.Pattern[str], dict[str, str | None], int]:
     return pattern, regions, int(data.get("window", 80))
 
 
+# Seven digits or more, with at most two separators between digits: "0712 345678", "+7 (912)".
+_DIGIT_RUN: Final = re.compile(r"[0-9](?:[ ()./-]{0,2}[0-9]){6,}")
 _MAX_CONTEXTS: Final = 500  # context words read per text; the rest are repeats
 _MAX_NUMBERS: Final = 200
 
@@ -58,17 +60,31 @@ _MAX_NUMBERS: Final = 200
 def find_phones(text: str) -> list[FoundPhone]:
     """Valid phone numbers near a mobile-money context word in ``text`` (the folded text).
 
-    Windows around context words of the same region are merged before phonenumbers reads them,
-    so a text repeating a context word thousands of times is read once, not once per word.
+    Runs of seven digits or more are found first; context words are looked for only around
+    them, and the windows around context words of one region are merged before phonenumbers
+    reads them, so a text repeating a context word thousands of times is read once.
     """
-    if re.search(r"\d{3}", text) is None:
-        return []
     pattern, regions, window = _context()
-    contexts: list[tuple[int, int, str]] = []
-    for context in pattern.finditer(text):
-        contexts.append((context.start(), context.end(), context.group()))
+    # Digit runs long enough to be a phone number first (rare in prose, found fast), then
+    # context words only in the windows around them.
+    contexts: dict[int, tuple[int, int, str]] = {}
+    searched_to = 0
+    for cluster in _DIGIT_RUN.finditer(text):
+        left = max(searched_to - 40, cluster.start() - window, 0)  # overlap: no word cut
+        right = min(len(text), cluster.end() + window)
+        if right <= left:
+            continue
+        for context in pattern.finditer(text, left, right):
+            contexts.setdefault(context.start(), (context.start(), context.end(), context.group()))
+        searched_to = right
         if len(contexts) >= _MAX_CONTEXTS:
             break
+    return _numbers_near(text, sorted(contexts.values())[:_MAX_CONTEXTS], regions, window)
+
+
+def _numbers_near(
+    text: str, contexts: list[tuple[int, int, str]], regions: dict[str, str | None], window: int
+) -> list[FoundPhone]:
     if not contexts:
         return []
     spans: dict[str, list[list[int]]] = {}
