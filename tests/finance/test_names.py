@@ -135,6 +135,8 @@ def test_one_letter_off_in_a_long_name_still_matches(sanctions: NameIndex) -> No
         "محمد",
         "Muhammad Rahimi",  # another person sharing a common first name
         "Mohammed Hassan Ahmed",
+        "Mahmoud Yusuf",  # same consonants as Muhammad, another name
+        "محمود يوسف",
         "Ayman Nour",
         "Hasan Rouhani",
         "Islamic Relief",  # common words

@@ -35,3 +35,8 @@ def test_arabic_and_russian_context() -> None:
 
 def test_invalid_number_is_not_reported() -> None:
     assert _phones("M-Pesa 0000 000000") == []
+
+
+def test_digits_inside_a_longer_token_are_not_a_number() -> None:
+    text = "EVC Plus 0615751716 0x97128841B578254m7A88b14 and sha 3f786850e3875501234567"
+    assert _phones(text) == [("+252615751716", "SO")]

@@ -32,6 +32,11 @@ VALUES: dict[str, str] = {
     "url": "https://example.com/path/it's?q=o'brien",
     "url_prefix": "https://example.com/channel",
     "domain": "example.org",
+    "crypto_address": "btc:bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+    "iban": "GB82WEST12345698765432",
+    "bic": "DEUTDEFF500",
+    "payment_account": "paypal:brother1",
+    "phone": "+252615123456",
 }
 STRICT = ValidationOptions(version="2.1", strict=True)
 
@@ -128,6 +133,10 @@ def test_round_trip(signal_type: str) -> None:
         ("url", "[url:value = '"),
         ("domain", "[domain-name:value = '"),
         ("url_prefix", "[x-bastion-url-prefix:value = '"),
+        ("crypto_address", "[cryptocurrency-wallet:value = 'bc1qw508d6"),
+        ("iban", "[bank-account:iban = 'GB82"),
+        ("phone", "[phone-number:value = '+252"),
+        ("payment_account", "[x-bastion-payment-account:value = 'paypal:"),
     ],
 )
 def test_patterns(signal_type: str, pattern_start: str) -> None:
@@ -275,3 +284,13 @@ def test_bad_values_are_refused_by_the_signal_type() -> None:
     # The pattern and the extension disagree on the signal type.
     with pytest.raises(StixUnsupported):
         stix.indicator_to_entry(_broken({"pattern": f"[file:hashes.MD5 = '{VALUES['md5']}']"}))
+
+
+def test_wallets_from_other_producers_are_read_by_their_format() -> None:
+    checksummed = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"  # EIP-55's first example
+    for path in ("cryptocurrency-wallet:value", "cryptocurrency-wallet:address"):
+        signal_type, raw = stix.parse_pattern(f"[{path} = '{checksummed}']")
+        assert signal_type == "crypto_address"
+    indicator = export(make_entry("crypto_address", f"evm:{checksummed.lower()}"))
+    assert indicator["pattern"] == f"[cryptocurrency-wallet:value = '{checksummed.lower()}']"
+    assert stix.indicator_to_entry(indicator).entry.value == f"evm:{checksummed.lower()}"

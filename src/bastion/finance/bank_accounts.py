@@ -7,9 +7,9 @@ check digits); when a greedy match took in a trailing group that is not part of 
 candidate is cut back at group boundaries until it validates. Canonical value: compact upper
 case; details: country code, and bank name and BIC when schwifty's registry knows the bank.
 
-BICs (8 or 11 characters) are indistinguishable from upper-case words ("HOSPITAL", "DONATION1"),
-so one is only taken right after a context word (``BIC``, ``SWIFT``, ``SWIFT code``, ``code
-SWIFT``, Arabic ``رمز السويفت``/``سويفت``, Russian ``БИК``/``СВИФТ``...) or right after a valid
+BICs (8 or 11 characters, in capitals) are indistinguishable from upper-case words
+("HOSPITAL", "DONATION1"), so one is only taken right after a context word (``BIC``,
+``SWIFT``, ``SWIFT code``, ``code SWIFT``, Arabic ``رمز السويفت``/``سويفت``, Russian ``БИК``/``СВИФТ``...) or right after a valid
 IBAN, within a few characters, and must pass ``schwifty.BIC`` (known country, structure).
 """
 
@@ -23,7 +23,7 @@ from schwifty import BIC as SchwiftyBic  # noqa: N811
 from schwifty import IBAN as SchwiftyIban  # noqa: N811
 from schwifty.exceptions import SchwiftyException
 
-from bastion.finance.fold import fold_text
+from bastion.finance.fold import fold_text, lower_same_length
 
 __all__ = ["FoundAccount", "find_bics", "find_ibans", "validate_bic", "validate_iban"]
 
@@ -61,9 +61,8 @@ def _bic_probes() -> tuple[str, ...]:
     return ("bic", "swift", "سويفت", *_BIC_WORDS, *folded)
 
 
-_BIC: Final = re.compile(
-    r"(?<![0-9A-Za-z])([A-Za-z]{6}[A-Za-z0-9]{2}(?:[A-Za-z0-9]{3})?)(?![0-9A-Za-z])"
-)
+# Written in capitals, as banks print them: "Partagez" after an IBAN is a word, not a BIC.
+_BIC: Final = re.compile(r"(?<![0-9A-Za-z])([A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)(?![0-9A-Za-z])")
 _BIC_WINDOW: Final = 40
 
 
@@ -141,7 +140,9 @@ def find_bics(
     ``lowered`` (``text.lower()``, when the caller has it) lets texts without any context word
     skip the case-insensitive scan.
     """
-    probe = lowered if lowered is not None and len(lowered) == len(text) else text.lower()
+    probe = (
+        lowered if lowered is not None and len(lowered) == len(text) else lower_same_length(text)
+    )
     has_context = any(word in probe for word in _bic_probes())
     anchors = [match.end() for match in _BIC_CONTEXT.finditer(text)] if has_context else []
     anchors += [iban.end for iban in ibans or ()]

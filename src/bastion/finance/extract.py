@@ -39,7 +39,7 @@ from bastion.finance.findings import (
     Instrument,
     evidence_around,
 )
-from bastion.finance.fold import FoldedText, fold_text
+from bastion.finance.fold import FoldedText, fold_text, lower_same_length
 from bastion.finance.payment_links import find_payment_links
 from bastion.finance.payment_uris import find_payment_uris, lightning_at
 from bastion.finance.phones import find_phones
@@ -98,7 +98,7 @@ def _scan(text: str) -> list[_Raw]:
         address = classify_address(token)
         if address is not None:
             found.append((match.start(), match.end(), CRYPTO_ADDRESS, *address))
-    lowered = text.lower()
+    lowered = lower_same_length(text)
     if any(hint in lowered for hint in _URI_HINTS):
         for uri in find_payment_uris(text):
             found.append((uri.start, uri.end, uri.kind, *uri[3:]))
@@ -115,7 +115,8 @@ def _scan(text: str) -> list[_Raw]:
         found.append(
             (link.start, link.end, PAYMENT_LINK, link.scheme, link.value, VALID, link.details)
         )
-    for phone in find_phones(text):
+    taken = [(item[0], item[1]) for item in found]
+    for phone in find_phones(text, taken):
         found.append((phone.start, phone.end, PHONE, "phone", phone.value, VALID, phone.details))
     return found
 

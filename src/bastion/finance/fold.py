@@ -30,7 +30,7 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FoldedText", "fold_char_table", "fold_text"]
+__all__ = ["FoldedText", "fold_char_table", "fold_text", "lower_same_length"]
 
 # Look-alikes of Latin letters and digits: (code point, ASCII). Cyrillic, Greek, Armenian and a
 # few Latin letters of other alphabets (dotless i, Latin alpha, script g) that read as ASCII.
@@ -313,3 +313,12 @@ def _fold_numpy(text: str) -> FoldedText:
     folded_starts = [0, *breaks.tolist()]
     original_starts = [int(kept[0]), *kept[breaks].tolist()]
     return FoldedText(text, folded, folded_starts, original_starts)
+
+
+def lower_same_length(text: str) -> str:
+    """``text.lower()``, but characters whose lower case is longer (``İ``) are kept as they are,
+    so offsets into the result are offsets into ``text``."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(low if len(low := char.lower()) == 1 else char for char in text)

@@ -103,13 +103,20 @@ def list_info(row: SanctionsListRow) -> ListInfo:
 
 
 def wallet_signal_value(wallet: ListWallet) -> tuple[str, bool]:
-    """A listed wallet as the ``crypto_address`` signal stores it, and whether it validated."""
+    """A listed wallet as the ``crypto_address`` signal stores it, and whether it validated.
+
+    The address's own format decides the scheme, as it does for addresses found in content (a
+    ``BSV`` or ``BCH`` legacy address is written exactly like a Bitcoin one, and a post carrying
+    it must hit the list); the list's currency code only helps an address no format names.
+    """
     hint = LIST_CURRENCY_CHAINS.get(wallet.currency.strip().upper())
-    try:
-        scheme, value, _status = normalize_crypto_address(wallet.address, hint)
-    except BastionError:
-        return UNVALIDATED_PREFIX + wallet.address.strip(), False
-    return f"{scheme}:{value}", True
+    for chain in (None, hint) if hint else (None,):
+        try:
+            scheme, value, _status = normalize_crypto_address(wallet.address, chain)
+        except BastionError:
+            continue
+        return f"{scheme}:{value}", True
+    return UNVALIDATED_PREFIX + wallet.address.strip(), False
 
 
 def _file_sha256(path: Path) -> str:

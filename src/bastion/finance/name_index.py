@@ -5,21 +5,23 @@ indexed by its consonant skeleton (``s:mhmd``), by the first three letters of th
 (``k:bgd``, so a typo late in a long name still finds it) and, for Latin and Cyrillic tokens, by
 its first four ASCII letters (``p:bagh``) and, if long, its first and last two (``e:badi``), for
 typos the skeleton does not absorb. Keys held by a large share of the list (``s:mhmd`` in an
-Arabic-name list) do not select candidates unless nothing else is left; candidates are ranked by
-the rarity of the keys they share (log N / holders, like IDF), then by how close their token count
-is to the query's, and at most ``SCORE_BUDGET`` of them are scored.
+Arabic-name list) do not select candidates alone: the holders of two such skeletons together do
+(Muhammad + Ali), and the holders of one only when nothing else is left. Candidates are ranked by
+the rarity of the keys they share (log N / holders, like IDF; the skeleton, the one key that
+works across scripts, counts double), then by how close their token count is to the query's;
+at most ``SCORE_BUDGET`` of them are scored.
 
 Scoring. Each query token is aligned with at most one listed token (greedily, best pair first, so
-word order does not matter). A pair scores:
+word order does not matter), with :func:`bastion.finance.names.token_similarity`:
 
 * 1.0 when the ASCII forms are equal ("exact");
 * if either side came from Arabic script (no short vowels written): 1.0 when the consonant
-  skeletons are equal ("skeleton"), else the fuzzy evidence of the skeletons' ratio;
-* 0.95 when the *shapes* are equal, i.e. the same letters up to vowels and transliteration
-  (Tariq/Tarek, Husayn/Hussein, Мухаммед/Muhammad: "transliteration");
-* ``0.4 + 0.6 * ratio`` when only the skeletons are equal (Mahmoud/Muhammad 0.72);
+  skeletons are equal and the written long vowels fit ("skeleton"), 0.6 when they do not
+  ("consonants"), else the fuzzy evidence of the skeletons' ratio;
+* 0.95 when the skeletons are equal and the vowels fit (Tariq/Tarek, Husayn/Hussein,
+  Мухаммед/Muhammad: "transliteration");
 * else fuzzy evidence ``max(0, 1 - 2 * (1 - ratio))`` of the rapidfuzz ratio: one letter off in
-  eight (ratio 0.875) keeps 0.75, a ratio of 0.7 is noise.
+  eight (ratio 0.875) keeps 0.75, a ratio of 0.7 is noise (Mahmoud/Muhammad 0.07).
 
 Tokens whose digits differ never match. Pairs below 0.5 are not aligned. Strong tokens weigh 1.0,
 weak ones (legal forms, stop-words, bin, initials) 0.2. The score is
@@ -29,7 +31,7 @@ weak ones (legal forms, stop-words, bin, initials) 0.2. The score is
 so every unmatched token, on either side, costs its weight: "Muhammad" against "Muhammad Yusuf
 Ali" scores 2 / 4 = 0.50, against "Muhammad Yusuf" 0.67.
 
-Memory: per name, the original string, one packed string of its tokens, and four numpy ids; the
+Memory: per name, the original string, one packed string of its tokens, and a few numpy ids; the
 postings are one numpy array sorted by key (CSR offsets), never a Python object per occurrence.
 """
 
@@ -42,10 +44,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz import fuzz
 
 from bastion.errors import InvalidInput
-from bastion.finance.names import NameForm, NameToken, tokenize
+from bastion.finance.names import NameForm, NameToken, token_similarity, tokenize
 
 MAX_TEXT_CHARS = 200_000
 """Longer texts are refused by :meth:`NameIndex.find_in_text` (split them first)."""
@@ -88,14 +89,15 @@ class TokenAlignment:
     query_skeleton: str
     listed_skeleton: str
     similarity: float
-    method: str  # "exact", "transliteration", "skeleton" or "fuzzy"
+    method: str  # "exact", "transliteration", "skeleton", "consonants" or "fuzzy"
 
     def describe(self) -> str:
         sign = {"exact": "=", "fuzzy": "~"}.get(self.method, "≈")
         how = {
             "exact": "",
-            "transliteration": " by transliteration (same letters up to vowels)",
+            "transliteration": " by transliteration (same consonants, vowels that fit)",
             "skeleton": " by consonant skeleton",
+            "consonants": " by consonant skeleton, long vowels differ",
             "fuzzy": " fuzzy",
         }[self.method]
         return f"{self.query_token}{sign}{self.listed_token}{how} {self.similarity:.2f}"
@@ -136,35 +138,6 @@ class MatchExplanation:
             missing = ", ".join(f"{u.side} '{u.token}' (-{u.weight:.1f})" for u in self.unmatched)
             sentence += f"; unmatched: {missing}"
         return f"{sentence}; score {self.score:.2f} {verdict} threshold {self.threshold:.2f}."
-
-
-def _fuzzy(ratio: float) -> float:
-    """A rapidfuzz ratio as evidence: one letter off in eight (0.875) keeps 0.75, 0.7 is noise."""
-    return max(0.0, 1.0 - 2.0 * (1.0 - ratio))
-
-
-def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
-
-
-def token_similarity(query: NameToken, listed: NameToken) -> tuple[float, str]:
-    """(similarity in [0, 1], method) of two tokens; see the module docstring."""
-    if query.text == listed.text:
-        return 1.0, "exact"
-    if _digits(query.text) != _digits(listed.text):
-        return 0.0, "fuzzy"  # "17 November" is not "18 November", however alike they look
-    ratio = fuzz.ratio(query.text, listed.text) / 100.0
-    if query.vowelless or listed.vowelless:
-        # Arabic script writes no short vowels: the skeleton is all that can be compared.
-        if query.skeleton == listed.skeleton:
-            return 1.0, "skeleton"
-        return _fuzzy(fuzz.ratio(query.skeleton, listed.skeleton) / 100.0), "fuzzy"
-    if query.shape == listed.shape:
-        return max(0.95, ratio), "transliteration"
-    fuzzy = _fuzzy(ratio)
-    if query.skeleton == listed.skeleton:
-        return max(fuzzy, 0.4 + 0.6 * ratio), "skeleton"
-    return fuzzy, "fuzzy"
 
 
 def _weight(token: NameToken) -> float:
@@ -374,38 +347,50 @@ class NameIndex:
     def _candidates(
         self, tokens: tuple[NameToken, ...], query_strong: int, threshold: float
     ) -> npt.NDArray[np.int32]:
-        """Positions worth scoring, those sharing the most keys with the query first."""
-        rare: list[npt.NDArray[np.int32]] = []
-        common: list[npt.NDArray[np.int32]] = []
+        """Positions worth scoring, those sharing the rarest keys with the query first."""
+        rare: list[tuple[npt.NDArray[np.int32], float]] = []
+        common: list[tuple[npt.NDArray[np.int32], float]] = []
+        common_skeletons: list[npt.NDArray[np.int32]] = []
         for token in tokens:
             for key in _keys(token):
                 posting = self._posting(key)
-                if len(posting):
-                    (rare if len(posting) <= self._common_limit else common).append(posting)
-        if rare:
-            positions, inverse = np.unique(np.concatenate(rare), return_inverse=True)
-            # Rank by shared keys weighted by rarity (log N / holders), as IDF does for words.
-            weights = np.concatenate([np.full(len(p), self._rarity(p)) for p in rare])
-            counts = np.bincount(inverse, weights=weights)
-        elif common:
-            # Only very common tokens ("Muhammad Ali"): names holding the two rarest together.
-            common.sort(key=len)
-            both = common[0] if len(common) == 1 else np.intersect1d(common[0], common[1])
-            positions, counts = both, np.ones(len(both), dtype=np.float64)
-        else:
+                if not len(posting):
+                    continue
+                # Rarity (log N / holders, as IDF for words); the skeleton, the one key that
+                # works across scripts, counts double.
+                weight = self._rarity(posting) * (2.0 if key.startswith("s:") else 1.0)
+                if len(posting) <= self._common_limit:
+                    rare.append((posting, weight))
+                else:
+                    common.append((posting, weight))
+                    if key.startswith("s:"):
+                        common_skeletons.append(posting)
+        if len(common_skeletons) >= 2:
+            # Names holding two common skeletons together (Muhammad + Ali, or an Arabic-script
+            # name whose short skeletons are all common) are candidates in their own right.
+            common_skeletons.sort(key=len)
+            both = np.intersect1d(common_skeletons[0], common_skeletons[1], assume_unique=True)
+            rare.append(
+                (both, self._rarity(common_skeletons[0]) + self._rarity(common_skeletons[1]))
+            )
+        elif not rare and common_skeletons:
+            rare.append((common_skeletons[0], 1.0))  # a single common token: "Muhammad"
+        if not rare:
             return _EMPTY
+        positions, inverse = np.unique(np.concatenate([p for p, _ in rare]), return_inverse=True)
+        weights = np.concatenate([np.full(len(p), w) for p, w in rare])
+        scores = np.bincount(inverse, weights=weights)
         positions = positions.astype(np.int32)
         keep = self._reachable(positions, query_strong, threshold)
-        positions, counts = positions[keep], counts[keep]
+        positions, scores = positions[keep], scores[keep]
         if len(positions) > SCORE_BUDGET:
             # Common keys still rank: a candidate sharing "Muhammad" as well comes first.
-            for posting in common:
+            for posting, weight in common:
                 if len(posting) <= 20 * self._common_limit:
-                    hit = np.isin(positions, posting, assume_unique=True)
-                    counts = counts + hit * self._rarity(posting)
+                    scores = scores + np.isin(positions, posting, assume_unique=True) * weight
             # Ties go to names as long as the query (the only order left when all keys are common).
             length_gap = np.abs(self._strong_counts[positions].astype(np.int64) - query_strong)
-            order = np.lexsort((length_gap, -counts))[:SCORE_BUDGET]
+            order = np.lexsort((length_gap, -scores))[:SCORE_BUDGET]
             positions = positions[order]
         return positions
 

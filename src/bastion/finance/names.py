@@ -15,10 +15,11 @@ The pipeline, per name:
 3. Split into words (apostrophes inside a word are dropped: Sa'id → said), transliterate Arabic
    with a one-letter-per-letter table and anything else with anyascii.
 4. Particles: the Arabic article (al-, el-, ال, and the assimilated ad-/ar-/as-/an-... before a
-   hyphen) is dropped; abu/abou/abo/ابو and bin/ibn/بن join the next word (Abu Bakr → abubakr);
-   abd/abdul/abdel/عبد join the next word in one canonical spelling (Abd al-Rahman, Abdul Rahman,
-   Abdurrahman → abdalrahman); a standalone Allah joins the previous word (Nasr Allah →
-   nasrallah, like the usual Latin spelling). Persian ezafe (Tehrik-e-Taliban) is dropped.
+   hyphen) is dropped; abu/abou/abo/ابو joins the next word (Abu Bakr → abubakr); abd/abdul/
+   abdel/عبد join the next word in one canonical spelling (Abd al-Rahman, Abdul Rahman,
+   Abdurrahman, Абдурахман → abdalrahman); a standalone Allah joins the previous word (Nasr
+   Allah → nasrallah, like the usual Latin spelling); bin/ibn/ben/بن become the weak token
+   ``bin`` (lists and posts often leave it out). Persian ezafe (Tehrik-e-Taliban) is dropped.
 5. Honorifics and titles (sheikh, mullah, dr, haji, mr, الشيخ, шейх...) are removed, unless
    nothing else would be left.
 6. Organisation legal forms and stop-words (ltd, llc, co, company, the, of, organization...) and
@@ -26,10 +27,19 @@ The pipeline, per name:
    find candidates, because "Al-Rashid Trust Ltd" and "Al Rashid Trust" are the same name.
 
 The skeleton (see :func:`skeleton_classes`): letters map to classes that merge what
-transliterations confuse (k/q/c, kh/h/х, j/dj/dzh/zh, sh/s/z/th/ts, dh/z, ph/f, p/b), vowels are
-dropped (Arabic script writes none), so are the semivowels w/v/y after the first letter (و and ي
-are long vowels as often as consonants), one final h goes (ة and the Latin -ah/-at endings), and
-doubled letters collapse. Muhammad, Mohammed, Mohamed, محمد and Мухаммед all give ``mhmd``.
+transliterations confuse (k/q/c, kh/h/х, j/dj/dzh/zh, sh/s/th/ts, dh/z/ظ/ذ, ph/f, p/b), vowels
+are dropped (Arabic script writes none), so are the semivowels w/v/y after the first letter (و
+and ي are long vowels as often as consonants), one final h goes (ة and the Latin -ah/-at
+endings), and doubled letters collapse. Muhammad, Mohammed, Mohamed, محمد and Мухаммед all give
+``mhmd``. It is the blocking key of :mod:`bastion.finance.name_index`.
+
+The skeleton alone merges too much (Mahmoud and Muhammad are both ``mhmd``), so each token also
+has a *shape*: the skeleton with each vowel run kept as a set of classes A, I, U and E (e, the
+schwa of most transliterations, fits any vowel). :func:`token_similarity` calls two Latin or
+Cyrillic tokens transliterations of each other when their shapes fit (Tariq/Tarek ``tArIk`` and
+``tArEk``; Mahmoud ``mAhmUd`` does not fit Muhammad ``mUhAmAd``). Arabic script writes only long
+vowels, so there a missing vowel fits anything but a written one must fit (قيفان is Qayfan or
+Qifan, not Qafan).
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from anyascii import anyascii
+from rapidfuzz import fuzz
 
 from bastion.errors import InvalidInput
 
@@ -83,8 +94,8 @@ _ARABIC_ASCII = str.maketrans(
 _ARABIC_CLASSES = str.maketrans(
     {
         "ا": "A", "ب": "b", "ت": "t", "ث": "s", "ج": "j", "ح": "h", "خ": "h", "د": "d",
-        "ذ": "s", "ر": "r", "ز": "s", "س": "s", "ش": "s", "ص": "s", "ض": "d", "ط": "t",
-        "ظ": "s", "ع": "E", "غ": "g", "ف": "f", "ق": "k", "ك": "k", "ل": "l", "م": "m",
+        "ذ": "z", "ر": "r", "ز": "z", "س": "s", "ش": "s", "ص": "s", "ض": "d", "ط": "t",
+        "ظ": "z", "ع": "E", "غ": "g", "ف": "f", "ق": "k", "ك": "k", "ل": "l", "م": "m",
         "ن": "n", "ه": "h", "و": "w", "ي": "y", "ء": "E", "پ": "b", "چ": "c", "ژ": "j",
         "گ": "g",
     }
@@ -92,7 +103,7 @@ _ARABIC_CLASSES = str.maketrans(
 _CYRILLIC_CLASSES = str.maketrans(
     {
         "а": "A", "б": "b", "в": "w", "г": "g", "д": "d", "е": "E", "ё": "yU", "ж": "j",
-        "з": "s", "и": "I", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "U",
+        "з": "z", "и": "I", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "U",
         "п": "b", "р": "r", "с": "s", "т": "t", "у": "U", "ф": "f", "х": "h", "ц": "s",
         "ч": "c", "ш": "s", "щ": "s", "ъ": "", "ы": "I", "ь": "", "э": "E", "ю": "yU",
         "я": "yA", "і": "I", "ї": "I", "є": "E", "ґ": "g", "ў": "U",
@@ -101,10 +112,10 @@ _CYRILLIC_CLASSES = str.maketrans(
 _LATIN_DIGRAPHS = re.compile("dzh|dj|zh|kh|gh|ph|sh|ch|th|dh|ts|tz|ck|x")
 _LATIN_DIGRAPH_CLASS = {
     "dzh": "j", "dj": "j", "zh": "j", "kh": "h", "gh": "g", "ph": "f", "sh": "s", "ch": "c",
-    "th": "s", "dh": "s", "ts": "s", "tz": "s", "ck": "k", "x": "ks",
+    "th": "s", "dh": "z", "ts": "s", "tz": "s", "ck": "k", "x": "ks",
 }  # fmt: skip
 _LATIN_CLASSES = str.maketrans(
-    {"a": "A", "e": "E", "i": "I", "o": "U", "u": "U", "v": "w", "c": "k", "q": "k", "z": "s",
+    {"a": "A", "e": "E", "i": "I", "o": "U", "u": "U", "v": "w", "c": "k", "q": "k",
      "p": "b"}
 )  # fmt: skip
 _ARABIC_LETTER = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
@@ -446,3 +457,111 @@ def tokenize(text: str) -> list[NameToken]:
             )
         )
     return tokens
+
+
+# --- comparing two tokens ---------------------------------------------------------------------
+
+TRANSLITERATION = 0.95
+"""Same consonants, vowels that fit: Tariq/Tarek, Husayn/Hussein, Мухаммед/Muhammad."""
+LONG_VOWELS_DIFFER = 0.6
+"""Same consonants but the long vowels Arabic script writes do not fit (قيفان, Qayfan, vs Qafan)."""
+_SEGMENTS = re.compile("[AEIU]+|[^AEIU]")
+
+
+def _fuzzy(ratio: float) -> float:
+    """A rapidfuzz ratio as evidence: one letter off in eight (0.875) keeps 0.75, 0.7 is noise."""
+    return max(0.0, 1.0 - 2.0 * (1.0 - ratio))
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def _gaps(shape: str, *, collapse: bool = False) -> tuple[list[str], list[str]]:
+    """Consonants of a shape and the vowel run before, between and after them.
+
+    With ``collapse`` a consonant repeated across a vowel counts once (خنن, khnn, and Khanan),
+    the vowels between the two going to the gap after it.
+    """
+    consonants: list[str] = []
+    gaps = [""]
+    for segment in _SEGMENTS.findall(shape):
+        if segment[0] in "AEIU":
+            gaps[-1] = "".join(sorted(set(gaps[-1] + segment)))
+        elif collapse and consonants and consonants[-1] == segment:
+            continue
+        else:
+            consonants.append(segment)
+            gaps.append("")
+    return consonants, gaps
+
+
+def _vowels_fit(first: NameToken, second: NameToken) -> bool:
+    """Whether two tokens' vowels can be transliterations of each other.
+
+    Vowel runs fit when they share a class or one holds the schwa-like E; any two final vowels
+    fit. Where a token came from Arabic script only its long vowels are written, so a gap without
+    a vowel there fits anything but another Arabic-script long vowel.
+    """
+    first_consonants, first_gaps = _gaps(first.shape)
+    second_consonants, second_gaps = _gaps(second.shape)
+    if first_consonants != second_consonants and first.vowelless != second.vowelless:
+        # Arabic script writes no vowel between a doubled consonant: Khanan is خنن.
+        first_consonants, first_gaps = _gaps(first.shape, collapse=second.vowelless)
+        second_consonants, second_gaps = _gaps(second.shape, collapse=first.vowelless)
+    if first_consonants != second_consonants:
+        return False
+    last = len(first_gaps) - 1
+    for position, (one, two) in enumerate(zip(first_gaps, second_gaps, strict=True)):
+        if one and two and position == last:
+            continue  # final vowels follow grammar and dialect: Doku/Dokka, Usama/Usamu
+        if not one or not two:
+            # A vowel only one side writes fits if the other side is Arabic script (short vowel).
+            if (one and not second.vowelless) or (two and not first.vowelless):
+                return False
+            if (one or two) and first.vowelless and second.vowelless:
+                return False  # both Arabic script: a long vowel written on one side only
+            continue
+        if not _runs_fit(one, two, first.vowelless, second.vowelless):
+            return False
+    return True
+
+
+def _runs_fit(one: str, two: str, one_arabic: bool, two_arabic: bool) -> bool:
+    """Whether two vowel runs can be one vowel; E (a schwa, or ayin and hamza) fits most."""
+    if set(one) & set(two):
+        return True
+    if one_arabic != two_arabic:
+        # A long vowel written in Arabic script is transliterated faithfully: و is u or o, not
+        # the e of a Latin spelling (محمود is Mahmoud, not Mohammed); ا and ي may be e.
+        arabic, latin = (one, two) if one_arabic else (two, one)
+        return "E" in arabic or ("E" in latin and bool(set(arabic) & {"A", "I"}))
+    return "E" in one or "E" in two
+
+
+def token_similarity(query: NameToken, listed: NameToken) -> tuple[float, str]:
+    """(similarity in [0, 1], method) of two tokens.
+
+    ``exact`` 1.0 for equal ASCII forms. If either side is Arabic script: ``skeleton`` 1.0 for
+    equal skeletons whose written long vowels fit, ``consonants`` 0.6 if they do not, else fuzzy
+    evidence from the skeletons. Otherwise ``transliteration`` 0.95 (or the ratio, if higher)
+    for equal skeletons with vowels that fit, else ``fuzzy`` evidence from the ASCII ratio.
+    Tokens whose digits differ score 0.
+    """
+    if query.text == listed.text:
+        return 1.0, "exact"
+    if _digits(query.text) != _digits(listed.text):
+        return 0.0, "fuzzy"  # "17 November" is not "18 November", however alike they look
+    if query.vowelless or listed.vowelless:
+        # Arabic script writes no short vowels: compare consonants, then the long vowels.
+        if query.skeleton == listed.skeleton:
+            if _vowels_fit(query, listed):
+                return 1.0, "skeleton"
+            return LONG_VOWELS_DIFFER, "consonants"
+        if min(len(query.skeleton), len(listed.skeleton)) < 4:
+            return 0.0, "fuzzy"  # two or three consonants one letter apart are other names
+        return _fuzzy(fuzz.ratio(query.skeleton, listed.skeleton) / 100.0), "fuzzy"
+    ratio = fuzz.ratio(query.text, listed.text) / 100.0
+    if query.skeleton == listed.skeleton and _vowels_fit(query, listed):
+        return max(TRANSLITERATION, ratio), "transliteration"
+    return _fuzzy(ratio), "fuzzy"

@@ -23,6 +23,7 @@ from importlib import resources
 from typing import Final, NamedTuple
 
 from bastion.errors import InvalidSignal
+from bastion.finance.fold import lower_same_length
 from bastion.signals.url_canonical import canonicalize_url
 from bastion.signals.url_extract import extract_urls
 
@@ -73,7 +74,7 @@ def _by_host() -> dict[str, Platform]:
 @cache
 def _host_scan() -> re.Pattern[str]:
     hosts = sorted(_by_host(), key=len, reverse=True)
-    return re.compile("|".join(re.escape(host) for host in hosts), re.IGNORECASE)
+    return re.compile("|".join(re.escape(host) for host in hosts))  # run on lower-cased text
 
 
 _CASHTAG: Final = re.compile(r"(?<![\w$])\$([A-Za-z][A-Za-z0-9_]{0,19})\b")
@@ -119,9 +120,11 @@ def find_payment_links(text: str, lowered: str | None = None) -> list[FoundLink]
     the case-insensitive host scan.
     """
     found: list[FoundLink] = []
-    probe = lowered if lowered is not None and len(lowered) == len(text) else text.lower()
+    probe = (
+        lowered if lowered is not None and len(lowered) == len(text) else lower_same_length(text)
+    )
     if any(key in probe for key in _host_keys()):
-        _links(text, found)
+        _links(text, probe, found)
     if "$" in text:
         found.extend(_cashtags(text, found))
     found.sort(key=lambda item: item.start)
@@ -130,13 +133,13 @@ def find_payment_links(text: str, lowered: str | None = None) -> list[FoundLink]
 
 @cache
 def _host_keys() -> tuple[str, ...]:
-    """Substrings one of which every platform host contains (its first label)."""
-    return tuple(sorted({host.split(".")[0] for host in _by_host()}))
+    """Substrings one of which every platform host contains (its first label and the dot)."""
+    return tuple(sorted({host.split(".")[0] + "." for host in _by_host()}))
 
 
-def _links(text: str, found: list[FoundLink]) -> None:
+def _links(text: str, lowered: str, found: list[FoundLink]) -> None:
     done_until = -1
-    for hit in _host_scan().finditer(text):
+    for hit in _host_scan().finditer(lowered):
         if hit.start() < done_until:
             continue
         left = max(0, hit.start() - _STRETCH)
@@ -154,10 +157,6 @@ def _links(text: str, found: list[FoundLink]) -> None:
             if matched is not None:
                 scheme, handle, details = matched
                 found.append(FoundLink(begin + url.start, begin + url.end, scheme, handle, details))
-    if "$" in text:
-        found.extend(_cashtags(text, found))
-    found.sort(key=lambda item: item.start)
-    return found
 
 
 def _cashtags(text: str, links: list[FoundLink]) -> list[FoundLink]:

@@ -51,72 +51,71 @@ def _context() -> tuple[re.Pattern[str], dict[str, str | None], int]:
     return pattern, regions, int(data.get("window", 80))
 
 
-# Seven digits or more, with at most two separators between digits: "0712 345678", "+7 (912)".
-_DIGIT_RUN: Final = re.compile(r"[0-9](?:[ ()./-]{0,2}[0-9]){6,}")
-_MAX_CONTEXTS: Final = 500  # context words read per text; the rest are repeats
+# Seven digits or more, with at most two separators between digits ("0712 345678",
+# "+7 (912) 345-67-89"), a leading "+" taken in.
+_DIGIT_RUN: Final = re.compile(r"\+?[0-9](?:[ ()./-]{0,2}[0-9]){6,}")
+_ALNUM: Final = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_TRAILING_GROUP: Final = re.compile(r"[ ()./-]+[0-9]+$")
+_MAX_RUNS: Final = 2000  # digit runs looked at per text
 _MAX_NUMBERS: Final = 200
 
 
-def find_phones(text: str) -> list[FoundPhone]:
+def find_phones(text: str, exclude: list[tuple[int, int]] | None = None) -> list[FoundPhone]:
     """Valid phone numbers near a mobile-money context word in ``text`` (the folded text).
 
-    Runs of seven digits or more are found first; context words are looked for only around
-    them, and the windows around context words of one region are merged before phonenumbers
-    reads them, so a text repeating a context word thousands of times is read once.
+    Runs of seven digits or more are found first (rare in prose: one fast scan); context words
+    are looked for only around them. A run is parsed as one number in the country of the
+    nearest context word; a run that is not one valid number (two numbers written together, a
+    number inside other digits) is read with phonenumbers' ``PhoneNumberMatcher``. Digit runs
+    overlapping an ``exclude`` span (an IBAN, an address already found) are skipped.
     """
+    skip = sorted(exclude or ())
+    skip_starts = [span[0] for span in skip]
     pattern, regions, window = _context()
-    # Digit runs long enough to be a phone number first (rare in prose, found fast), then
-    # context words only in the windows around them.
-    contexts: dict[int, tuple[int, int, str]] = {}
-    searched_to = 0
-    for cluster in _DIGIT_RUN.finditer(text):
-        left = max(searched_to - 40, cluster.start() - window, 0)  # overlap: no word cut
-        right = min(len(text), cluster.end() + window)
-        if right <= left:
-            continue
-        for context in pattern.finditer(text, left, right):
-            contexts.setdefault(context.start(), (context.start(), context.end(), context.group()))
-        searched_to = right
-        if len(contexts) >= _MAX_CONTEXTS:
+    found: list[FoundPhone] = []
+    for count, run in enumerate(_DIGIT_RUN.finditer(text)):
+        if count >= _MAX_RUNS or len(found) >= _MAX_NUMBERS:
             break
-    return _numbers_near(text, sorted(contexts.values())[:_MAX_CONTEXTS], regions, window)
-
-
-def _numbers_near(
-    text: str, contexts: list[tuple[int, int, str]], regions: dict[str, str | None], window: int
-) -> list[FoundPhone]:
-    if not contexts:
-        return []
-    spans: dict[str, list[list[int]]] = {}
-    for start, end, word in contexts:
-        region = regions.get(word.lower()) or "ZZ"
-        left, right = max(0, start - window), min(len(text), end + window)
-        merged = spans.setdefault(region, [])
-        if merged and left <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], right)
-        else:
-            merged.append([left, right])
-    found: dict[int, tuple[int, FoundPhone]] = {}
-    for region, windows in spans.items():
-        for left, right in windows:
-            stretch = text[left:right]
-            if re.search(r"\d{3}", stretch) is None:
+        start, end = run.span()
+        if start and text[start - 1] in _ALNUM:
+            continue  # digits inside a longer token (a hash, an address, an id)
+        if text[end : end + 1] in _ALNUM:
+            # The last digits begin a token ("0615751716 0x97..."): cut them off if a number
+            # of seven digits or more is left.
+            cut = _TRAILING_GROUP.search(run.group())
+            if cut is None or sum(char.isdigit() for char in run.group()[: cut.start()]) < 7:
                 continue
-            matcher = phonenumbers.PhoneNumberMatcher(
-                stretch, region, leniency=phonenumbers.Leniency.VALID, max_tries=_MAX_NUMBERS
-            )
-            for phone_match in matcher:
-                start, end = left + phone_match.start, left + phone_match.end
-                distance, word = _nearest(contexts, start, end)
-                if distance > window or (start in found and found[start][0] <= distance):
-                    continue
-                number = phone_match.number
-                if not phonenumbers.is_valid_number(number):
-                    continue
-                found[start] = (distance, _phone(number, start, end, word))
-                if len(found) >= _MAX_NUMBERS:
-                    break
-    return sorted(item for _, item in found.values())
+            end = start + cut.start()
+        index = bisect.bisect_left(skip_starts, end) - 1
+        if index >= 0 and skip[index][1] > start:
+            continue  # inside (or overlapping) an IBAN or address
+        contexts = [
+            (context.start(), context.end(), context.group())
+            for context in pattern.finditer(text, max(0, start - window), end + window)
+        ]
+        if not contexts:
+            continue
+        _, word = _nearest(contexts, start, end)
+        region = regions.get(word.lower()) or "ZZ"
+        found.extend(_numbers_in(text[start:end], start, region, word))
+    return found
+
+
+def _numbers_in(candidate: str, offset: int, region: str, word: str) -> list[FoundPhone]:
+    try:
+        number = phonenumbers.parse(candidate, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is not None and phonenumbers.is_valid_number(number):
+        return [_phone(number, offset, offset + len(candidate), word)]
+    found: list[FoundPhone] = []
+    matcher = phonenumbers.PhoneNumberMatcher(
+        candidate, region, leniency=phonenumbers.Leniency.VALID, max_tries=20
+    )
+    for match in matcher:
+        if phonenumbers.is_valid_number(match.number):
+            found.append(_phone(match.number, offset + match.start, offset + match.end, word))
+    return found
 
 
 def _nearest(contexts: list[tuple[int, int, str]], start: int, end: int) -> tuple[int, str]:

@@ -8,7 +8,10 @@ A bank entry becomes an ``indicator`` whose ``pattern`` names the signal:
   SHOULD start with ``x_``, so this stays valid STIX and other tools simply never match it;
 * a URL prefix is not a URL (it covers every URL below it), so it gets its own custom observable
   type, ``[x-bastion-url-prefix:value = '...']``, instead of a ``url`` pattern a consumer would
-  read as one exact URL.
+  read as one exact URL;
+* payment instruments use the observable types threat-intelligence platforms already exchange
+  (``cryptocurrency-wallet:value``, ``bank-account:iban``, ``phone-number:value``) and custom ones
+  for BICs and payment accounts.
 
 Everything Bastion needs beyond that (match distance, algorithm version, severity) travels in a
 property extension declared by :func:`extension_definition`. Ids are UUIDv5, so exporting the same
@@ -60,7 +63,17 @@ _STANDARD_PATHS: Final[Mapping[str, str]] = {
     "url": "url:value",
     "domain": "domain-name:value",
     "url_prefix": "x-bastion-url-prefix:value",
+    # Payment instruments (docs/finance.md). The wallet, bank-account and phone-number types are
+    # the observables other threat-intelligence platforms use for them (STIX 2.1 has none);
+    # a wallet's literal is the bare address (its format names the chain again on import).
+    "crypto_address": "cryptocurrency-wallet:value",
+    "iban": "bank-account:iban",
+    "phone": "phone-number:value",
+    "bic": "x-bastion-bic:value",
+    "payment_account": "x-bastion-payment-account:value",
 }
+# Other spellings of the same paths that producers use, accepted on import.
+_PATH_ALIASES: Final[Mapping[str, str]] = {"cryptocurrency-wallet:address": "crypto_address"}
 _CUSTOM_HASHED: Final = (
     "pdq",
     "vpdq",
@@ -86,6 +99,11 @@ ALGORITHM_VERSIONS: Final[Mapping[str, str]] = {
     "url": "url-canonical-1",
     "url_prefix": "url-canonical-1",
     "domain": "domain-1",
+    "crypto_address": "crypto-address-1",
+    "iban": "iban-1",
+    "bic": "bic-1",
+    "payment_account": "payment-account-1",
+    "phone": "e164-1",
 }
 # Confidence (STIX 0-100) by where the bank's entries come from.
 CONFIDENCE_BY_SOURCE: Final[Mapping[BankSource, int]] = {
@@ -171,6 +189,8 @@ def pattern_for(signal_type: str, value: str) -> str:
             f"signal type {signal_type!r} has no STIX pattern in this profile",
             signal_type=signal_type,
         )
+    if signal_type == "crypto_address":
+        value = value.partition(":")[2] or value
     return f"[{path} = '{escape_literal(value)}']"
 
 
@@ -460,6 +480,8 @@ def parse_pattern(pattern: str) -> tuple[str, str]:
     for signal_type, known in _STANDARD_PATHS.items():
         if path == known:
             return signal_type, value
+    if path in _PATH_ALIASES:
+        return _PATH_ALIASES[path], value
     raise StixUnsupported(f"pattern path {path!r} is not in this profile", path=path)
 
 

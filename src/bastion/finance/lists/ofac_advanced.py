@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Final
 
 from bastion.errors import SanctionsListInvalid
+from bastion.finance.lists.byte_ranges import SectionFallback, find_section, section_records
 from bastion.finance.lists.records import (
     ALIAS,
     FORMER,
@@ -101,9 +102,13 @@ def read_header(path: Path, limits: Limits | None = None) -> ListHeader:
     return ListHeader(OFAC_SDN, FORMAT, published)
 
 
-def _load_lookups(path: Path, limits: Limits | None) -> _Lookups:
+def _load_lookups(
+    path: Path, limits: Limits | None, ranges: tuple[tuple[int, int], ...] | None = None
+) -> _Lookups:
     lookups = _Lookups()
-    records = XmlRecords(path, _LOOKUP_TAGS, limits=limits, skip_tags=_SKIPPED_IN_PASS_ONE)
+    records = XmlRecords(
+        path, _LOOKUP_TAGS, limits=limits, skip_tags=_SKIPPED_IN_PASS_ONE, ranges=ranges
+    )
     for element in records:
         tag = element.tag
         if tag == "SanctionsEntry":
@@ -162,18 +167,49 @@ def _add_sanctions_entry(lookups: _Lookups, entry: ET.Element) -> None:
 
 
 def read_entities(path: Path, limits: Limits | None = None) -> Iterator[ListEntity]:
-    """Every distinct party of the file, programmes and listing date included (two passes)."""
-    lookups = _load_lookups(path, limits)
+    """Every distinct party of the file, programmes and listing date included.
+
+    Fast path (see ``byte_ranges``): ``DistinctParties`` is found by a byte search; the lookup
+    pass parses the file without that section's content, the party pass parses only that
+    content, in batches: about one parse of the file in all. Whenever the byte search is unsure,
+    or either pass fails, the two plain streamed passes over the whole file run instead (from
+    the party where the fast path stopped), so errors always name their true line and column.
+    """
+    limits = limits or Limits()
+    section = find_section(path, "DistinctParties")
+    lookups: _Lookups | None = None
+    done = 0
+    if section is not None:
+        try:
+            lookups = _load_lookups(path, limits, section.without_content())
+        except SanctionsListInvalid:
+            lookups = None  # re-read whole below, for the error's true position
+        if lookups is not None:
+            try:
+                for party in section_records(path, section, "DistinctParty", limits):
+                    entity = _checked_entity(lookups, party, done + 1)
+                    done += 1
+                    yield entity
+                return
+            except SectionFallback:
+                pass  # the streamed pass reads on from party ``done + 1``, or positions the error
+    if lookups is None:
+        lookups = _load_lookups(path, limits)
     records = XmlRecords(
         path, frozenset({"DistinctParty"}), limits=limits, stop_after=frozenset({"DistinctParties"})
     )
     for number, party in enumerate(records, start=1):
-        entity = _party_entity(lookups, party)
-        if entity is None:
-            raise SanctionsListInvalid(
-                f"DistinctParty record {number} has no Profile with an ID", record=number
-            )
-        yield entity
+        if number > done:
+            yield _checked_entity(lookups, party, number)
+
+
+def _checked_entity(lookups: _Lookups, party: ET.Element, number: int) -> ListEntity:
+    entity = _party_entity(lookups, party)
+    if entity is None:
+        raise SanctionsListInvalid(
+            f"DistinctParty record {number} has no Profile with an ID", record=number
+        )
+    return entity
 
 
 def _party_entity(lookups: _Lookups, party: ET.Element) -> ListEntity | None:

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import BinaryIO, Final, cast
+from typing import BinaryIO, Final, Protocol, cast
 
 from bastion.errors import SanctionsListInvalid, SanctionsListTooLarge
 
@@ -169,30 +169,37 @@ def _prolog_text(head: bytes) -> str:
 def check_prolog(head: bytes) -> bool:
     """Refuse a DTD that declares or loads anything; True once the root start tag is in
     ``head`` (the prolog is over and fully checked), False if more bytes are needed."""
+    return root_offset(head) >= 0
+
+
+def root_offset(head: bytes) -> int:
+    """Like ``check_prolog`` (hostile DTDs raise), but the index in ``head`` where the root
+    element's ``<`` stands, -1 if more bytes are needed. A byte offset for ASCII-compatible
+    encodings (the only ones a caller may use it for); a UTF-16 character index otherwise."""
     text = _prolog_text(head)
     at = 0
     while True:
         while at < len(text) and text[at] in " \t\r\n\ufeff":
             at += 1
         if at >= len(text):
-            return False
+            return -1
         if text.startswith("<?", at):
             end = text.find("?>", at)
             if end < 0:
-                return False
+                return -1
             at = end + 2
         elif text.startswith("<!--", at):
             end = text.find("-->", at)
             if end < 0:
-                return False
+                return -1
             at = end + 3
         elif text.startswith("<!", at):
             if not _doctype_is_harmless(text, at):
-                return False
+                return -1
             at = text.find(">", at) + 1
         else:
             # The root element (or junk, which expat reports with its position).
-            return True
+            return at
 
 
 def _doctype_is_harmless(text: str, at: int) -> bool:
@@ -232,6 +239,30 @@ def _doctype_is_harmless(text: str, at: int) -> bool:
 # --- the record stream ---------------------------------------------------------------------------
 
 
+class _Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+class _RangesReader:
+    """A file seen through some of its byte ranges only, read like a stream."""
+
+    def __init__(self, stream: BinaryIO, ranges: tuple[tuple[int, int], ...]) -> None:
+        self._stream = stream
+        self._ranges = list(reversed(ranges))
+        self._left = 0
+
+    def read(self, size: int, /) -> bytes:
+        while self._left <= 0:
+            if not self._ranges:
+                return b""
+            start, end = self._ranges.pop()
+            self._stream.seek(start)
+            self._left = end - start
+        chunk = self._stream.read(min(size, self._left))
+        self._left = self._left - len(chunk) if chunk else 0
+        return chunk
+
+
 class XmlRecords:
     """Iterate the complete record elements of an XML list file, namespace-stripped.
 
@@ -241,7 +272,10 @@ class XmlRecords:
     names) ends the iteration when one of those elements closes, so a reader that needs only the
     top of a file does not parse the rest. ``root`` holds the document element (attributes only:
     its children are detached as they complete)
-    once the first record has been yielded, or after ``read_root()``.
+    once the first record has been yielded, or after ``read_root()``. ``ranges`` (byte
+    ``(start, end)`` pairs, in order) feeds only those parts of the file: a caller that cut out
+    the content of a section it does not need (see ``byte_ranges``); positions in errors are
+    then those of the cut document, so such a caller re-reads the whole file to report one.
     """
 
     def __init__(
@@ -252,8 +286,10 @@ class XmlRecords:
         limits: Limits | None = None,
         stop_after: frozenset[str] = frozenset(),
         skip_tags: frozenset[str] = frozenset(),
+        ranges: tuple[tuple[int, int], ...] | None = None,
     ) -> None:
         self.path = path
+        self.ranges = ranges
         self.record_tags = record_tags
         self.limits = limits or Limits()
         self.stop_after = stop_after
@@ -276,9 +312,12 @@ class XmlRecords:
 
     def __iter__(self) -> Iterator[ET.Element]:
         with self.path.open("rb") as stream:
-            yield from self._records(stream)
+            if self.ranges is None:
+                yield from self._records(stream)
+            else:
+                yield from self._records(_RangesReader(stream, self.ranges))
 
-    def _feed(self, stream: BinaryIO, parser: ET.XMLPullParser[ET.Element]) -> Iterator[int]:
+    def _feed(self, stream: _Readable, parser: ET.XMLPullParser[ET.Element]) -> Iterator[int]:
         """Feed ``stream`` to ``parser`` chunk by chunk (prolog checked first); yield each
         chunk's size; close the parser at the end of the file."""
         head = b""
@@ -356,7 +395,7 @@ class XmlRecords:
             detail = f"the file holds no complete XML document (line {line}, column {column})"
         return SanctionsListInvalid(detail, line=line, column=column, record=self._records_done + 1)
 
-    def _records(self, stream: BinaryIO) -> Iterator[ET.Element]:
+    def _records(self, stream: _Readable) -> Iterator[ET.Element]:
         limits = self.limits
         parser: ET.XMLPullParser[ET.Element] = ET.XMLPullParser(events=("start", "end"))
         open_elements = self._open_elements
