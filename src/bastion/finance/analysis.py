@@ -25,18 +25,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bastion.audit import AuditLog
-from bastion.banks.records import NewEntry
 from bastion.banks.service import Banks
-from bastion.errors import BankNotFound
 from bastion.finance.appeals import AppealFinding, find_appeal
 from bastion.finance.findings import Instrument
+from bastion.finance.list_store import UNVALIDATED_PREFIX
 from bastion.finance.screening import WALLET, NameScreening, ScreeningHit, screen_wallets
+from bastion.finance.wallet_bank import WALLET_SIGNAL, ListedWallet, bank_listed_wallets
 from bastion.settings import Settings
 from bastion.signals.base import Signal
 from bastion.storage.finance_models import FinanceFindingRow, FinanceHitRow
-
-WALLET_SIGNAL = "crypto_address"
-MATERIAL_SUPPORT = "tvec4"
 
 
 @dataclass(slots=True)
@@ -187,35 +184,19 @@ def _bank_wallet_hits(
     banks: Banks,
     actor: str,
 ) -> None:
-    wanted = {hit.matched: hit for hit in hits if not hit.matched.startswith("unvalidated:")}
-    if not wanted:
-        return
-    name = settings.finance_hit_bank
-    try:
-        banks.get(session, name)
-    except BankNotFound:
-        banks.create(
+    wallets = [
+        ListedWallet(hit.matched, hit.list_source, hit.list_name, hit.external_id, hit.caption)
+        for hit in hits
+        if not hit.matched.startswith(UNVALIDATED_PREFIX)
+    ]
+    if wallets:
+        bank_listed_wallets(
             session,
-            name=name,
+            banks,
+            wallets,
+            bank=settings.finance_hit_bank,
             actor=actor,
             description="Wallets found in content that matched a sanctions list "
             "(BASTION_FINANCE_HIT_BANK).",
-            labels=[MATERIAL_SUPPORT],
-            severity="high",
             tlp="amber",
         )
-    banks.add_entries(
-        session,
-        name,
-        [
-            NewEntry(
-                WALLET_SIGNAL,
-                value,
-                labels=[MATERIAL_SUPPORT],
-                note=f"Listed: {hit.reference}",
-                added_from=f"sanctions:{hit.list_source}:{hit.external_id}",
-            )
-            for value, hit in wanted.items()
-        ],
-        actor=actor,
-    )

@@ -7,19 +7,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bastion.banks.records import AddReport, NewEntry
+from bastion.banks.records import AddReport
 from bastion.banks.service import Banks
-from bastion.errors import BankNotFound, SanctionsEntityNotFound
+from bastion.errors import SanctionsEntityNotFound
 from bastion.finance.list_store import ACTIVE, LIST_NAMES, UNVALIDATED_PREFIX
+from bastion.finance.wallet_bank import ListedWallet, bank_listed_wallets
 from bastion.storage.finance_models import (
     FinanceHitRow,
     SanctionsEntityRow,
     SanctionsListRow,
     SanctionsWalletRow,
 )
-
-WALLET_SIGNAL = "crypto_address"
-MATERIAL_SUPPORT = "tvec4"
 
 
 def entity_details(session: Session, entity_id: int) -> dict[str, Any]:
@@ -102,28 +100,18 @@ def bank_list_wallets(
         .where(SanctionsListRow.source == source, SanctionsListRow.status == ACTIVE)
         .order_by(SanctionsWalletRow.id)
     ).all()
-    try:
-        banks.get(session, bank)
-    except BankNotFound:
-        banks.create(
-            session,
-            name=bank,
-            actor=actor,
-            description=f"Wallets listed by {LIST_NAMES.get(source, source)}.",
-            labels=[MATERIAL_SUPPORT],
-            severity="high",
-            tlp=tlp,
-        )
     list_name = LIST_NAMES.get(source, source)
-    entries = {
-        wallet.signal_value: NewEntry(
-            WALLET_SIGNAL,
-            wallet.signal_value,
-            labels=[MATERIAL_SUPPORT],
-            note=f"Listed: {list_name} {entity.external_id} ({entity.caption})",
-            added_from=f"sanctions:{source}:{entity.external_id}",
-        )
+    wallets = [
+        ListedWallet(wallet.signal_value, source, list_name, entity.external_id, entity.caption)
         for wallet, entity in rows
         if wallet.valid and not wallet.signal_value.startswith(UNVALIDATED_PREFIX)
-    }
-    return banks.add_entries(session, bank, list(entries.values()), actor=actor)
+    ]
+    return bank_listed_wallets(
+        session,
+        banks,
+        wallets,
+        bank=bank,
+        actor=actor,
+        description=f"Wallets listed by {list_name}.",
+        tlp=tlp,
+    )

@@ -252,8 +252,9 @@ class _Building:
 class NameIndex:
     """Listed names, blocked by token keys, screened with explained scores.
 
-    ``add`` every name, then ``freeze`` (``screen`` freezes on first use). Adding after freezing
-    raises :class:`InvalidInput`: build a new index when a list changes.
+    ``add`` every name, then ``freeze`` (``screen`` freezes on first use; freeze before sharing
+    the index between threads). Adding after freezing raises :class:`InvalidInput`: build a new
+    index when a list changes. A frozen index is only read, so threads may screen concurrently.
     """
 
     def __init__(self) -> None:
@@ -345,7 +346,11 @@ class NameIndex:
         return math.log((len(self) + 1) / (len(posting) + 1))
 
     def _candidates(
-        self, tokens: tuple[NameToken, ...], query_strong: int, threshold: float
+        self,
+        tokens: tuple[NameToken, ...],
+        query_strong: int,
+        threshold: float,
+        schema_code: int | None = None,
     ) -> npt.NDArray[np.int32]:
         """Positions worth scoring, those sharing the rarest keys with the query first."""
         rare: list[tuple[npt.NDArray[np.int32], float]] = []
@@ -382,6 +387,8 @@ class NameIndex:
         scores = np.bincount(inverse, weights=weights)
         positions = positions.astype(np.int32)
         keep = self._reachable(positions, query_strong, threshold)
+        if schema_code is not None:
+            keep &= self._schemas[positions] == schema_code
         positions, scores = positions[keep], scores[keep]
         if len(positions) > SCORE_BUDGET:
             # Common keys still rank: a candidate sharing "Muhammad" as well comes first.
@@ -432,12 +439,12 @@ class NameIndex:
         form = NameForm.parse(query)
         self.freeze()
         strong = form.strong or form.tokens
-        positions = self._candidates(strong, len(strong), threshold)
+        code = None
         if schema is not None:
             if schema not in self._schema_names:
                 return []
             code = self._schema_names.index(schema)
-            positions = positions[self._schemas[positions] == code]
+        positions = self._candidates(strong, len(strong), threshold, code)
         matches = [
             match
             for position in positions.tolist()

@@ -44,6 +44,8 @@ _START_TAG: Final = re.compile(
     rb"<(" + _NAME + rb""")(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>"""
 )
 _TAG_CLOSE: Final = re.compile(rb"\s*>")
+_DEFAULT_NS: Final = re.compile(rb"""\sxmlns\s*=\s*(?:"[^"]*"|'[^']*')""")
+_PREFIX_DECLARATION: Final = re.compile(rb"\sxmlns:([^\s=]+)\s*=")
 
 
 class SectionFallback(Exception):
@@ -134,7 +136,12 @@ def section_records(
     streamed reader). Raises ``SectionFallback`` where only the streamed parser can tell."""
     end_tag = b"</" + section.prefix + record.encode("ascii")
     with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        wrap_head = data[: section.head_end] + data[section.start : section.content_start]
+        root_tag, section_tag = data[: section.head_end], data[section.start : section.content_start]
+        plain = _plain_names(data, section, root_tag + section_tag)
+        if plain:
+            # Without the default namespace the parser yields bare tag names: no stripping.
+            root_tag, section_tag = _DEFAULT_NS.sub(b"", root_tag), _DEFAULT_NS.sub(b"", section_tag)
+        wrap_head = root_tag + section_tag
         wrap_tail = data[section.content_end : section.end] + b"</" + section.root_name + b">"
         number = 0
         position = section.content_start
@@ -154,13 +161,27 @@ def section_records(
                 if not isinstance(tag, str) or tag.rpartition("}")[2] != record:
                     continue
                 number += 1
-                if _strip_and_count(element) > limits.max_record_elements:
+                elements = len(list(element.iter())) if plain else _strip_and_count(element)
+                if elements > limits.max_record_elements:
                     raise SanctionsListTooLarge(
                         f"record {number} has more than {limits.max_record_elements:,} elements",
                         record=number,
                         limit=limits.max_record_elements,
                     )
                 yield element
+
+
+def _plain_names(data: mmap.mmap, section: Section, tags: bytes) -> bool:
+    """Whether, once the default namespace declarations of the root and section tags are
+    dropped, every element of the section's content parses to a bare name: the content
+    declares no namespace itself and uses none of the prefixes declared on those two tags
+    (a few byte searches; when unsure, False keeps the namespace and strips it per record)."""
+    if section.prefix or data.find(b"xmlns", section.content_start, section.content_end) >= 0:
+        return False
+    return all(
+        data.find(b"<" + prefix + b":", section.content_start, section.content_end) < 0
+        for prefix in _PREFIX_DECLARATION.findall(tags)
+    )
 
 
 def _batch_end(

@@ -73,6 +73,7 @@ class _Lookups:
     documents: dict[str, list[ListIdentifier]] = field(default_factory=dict)  # by identity id
     programs: dict[str, list[str]] = field(default_factory=dict)  # by profile id
     listed_on: dict[str, date] = field(default_factory=dict)
+    feature_kinds: dict[str, tuple[int, str]] = field(default_factory=dict)  # cache, by type id
 
     def value(self, kind: str, identifier: str | None) -> str:
         return self.values.get(kind, {}).get(identifier or "", "")
@@ -243,8 +244,11 @@ def _schema(lookups: _Lookups, subtype: str | None) -> str:
 
 
 def _identity_names(lookups: _Lookups, identity: ET.Element) -> list[ListName]:
+    # Per-party hot path (~100k names in the real list): tables fetched once, not per element.
+    part_type_names = lookups.values.get("NamePartType", {})
+    alias_types = lookups.values.get("AliasType", {})
     part_types = {
-        group.get("ID", ""): lookups.value("NamePartType", group.get("NamePartTypeID"))
+        group.get("ID", ""): part_type_names.get(group.get("NamePartTypeID", ""), "")
         for group in identity.iter("NamePartGroup")
     }
     names: list[ListName] = []
@@ -254,8 +258,7 @@ def _identity_names(lookups: _Lookups, identity: ET.Element) -> list[ListName]:
         elif alias.get("LowQuality") == "true":
             kind = WEAK_ALIAS
         else:
-            alias_type = lookups.value("AliasType", alias.get("AliasTypeID"))
-            kind = _ALIAS_KINDS.get(alias_type, ALIAS)
+            kind = _ALIAS_KINDS.get(alias_types.get(alias.get("AliasTypeID", ""), ""), ALIAS)
             kind = ALIAS if kind == PRIMARY else kind
         for documented in alias.iter("DocumentedName"):
             name, script = _documented_name(lookups, documented, part_types)
@@ -270,34 +273,62 @@ def _documented_name(
     """The parts of one written form of a name, in reading order, and its script."""
     parts: list[tuple[int, int, str]] = []
     script = ""
+    script_codes = lookups.script_codes
     for position, value in enumerate(documented.iter("NamePartValue")):
-        text = clean(value.text)
+        text = " ".join(value.text.split()) if value.text else ""
         if not text:
             continue
         part_type = part_types.get(value.get("NamePartGroupID", ""), "")
         parts.append((_PART_ORDER.get(part_type, 6), position, text))
-        code = lookups.script_codes.get(value.get("ScriptID", ""), "")
-        script = script or ("" if code == "Latn" else code)
-    return " ".join(text for _, _, text in sorted(parts)), script
+        if not script:  # the first non-Latin script labelled wins
+            code = script_codes.get(value.get("ScriptID", ""), "")
+            script = "" if code == "Latn" else code
+    if len(parts) == 1:
+        return parts[0][2], script
+    parts.sort()
+    return " ".join(text for _, _, text in parts), script
+
+
+# What a feature type means for extraction; decided once per type id, not per feature.
+_WALLET, _BIRTH, _NATIONALITY, _LOCATION, _OTHER = range(5)
+
+
+def _feature_kind(lookups: _Lookups, type_id: str) -> tuple[int, str]:
+    """(kind, currency) of a ``FeatureTypeID``, cached in ``lookups``."""
+    known = lookups.feature_kinds.get(type_id)
+    if known is not None:
+        return known
+    feature_type = lookups.value("FeatureType", type_id)
+    lowered = feature_type.lower()
+    if lowered.startswith("digital currency address"):
+        kind = (_WALLET, feature_type.rpartition("-")[2].strip() or feature_type)
+    elif lowered == "birthdate":
+        kind = (_BIRTH, "")
+    elif lowered in ("nationality country", "citizenship country"):
+        kind = (_NATIONALITY, "")
+    else:
+        kind = (_LOCATION if lowered == "location" else _OTHER, "")
+    lookups.feature_kinds[type_id] = kind
+    return kind
 
 
 def _add_feature(lookups: _Lookups, entity: ListEntity, feature: ET.Element) -> None:
-    feature_type = lookups.value("FeatureType", feature.get("FeatureTypeID"))
-    lowered = feature_type.lower()
+    kind, currency = _feature_kind(lookups, feature.get("FeatureTypeID", ""))
+    if kind == _OTHER:
+        return
     for version in feature.iter("FeatureVersion"):
-        if lowered.startswith("digital currency address"):
+        if kind == _WALLET:
             address = text_at(version, "VersionDetail").strip(" ;,.")
             if address:
-                currency = feature_type.rpartition("-")[2].strip() or feature_type
                 entity.wallets.append(ListWallet(currency, address))
-        elif lowered == "birthdate":
+        elif kind == _BIRTH:
             written = _date_period(version.find("DatePeriod"))
             if written:
                 entity.birth_dates.append(written)
-        elif lowered in ("nationality country", "citizenship country", "location"):
+        else:
+            target = entity.countries if kind == _LOCATION else entity.nationalities
             for place in version.iter("VersionLocation"):
                 country = lookups.location_countries.get(place.get("LocationID", ""), "")
-                target = entity.countries if lowered == "location" else entity.nationalities
                 if country and country not in target:
                     target.append(country)
 

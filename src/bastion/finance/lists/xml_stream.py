@@ -107,6 +107,8 @@ _SCRIPT_CODES: Final = {
 def script_of(text: str) -> str:
     """The ISO 15924 code of the first non-Latin letter in ``text`` ("" for Latin-only text):
     lists that do not label a name's script still write it in one, and matching needs to know."""
+    if text.isascii():  # most names: no per-character walk
+        return ""
     for char in text:
         if char.isascii() or not char.isalpha():
             continue
