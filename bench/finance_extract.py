@@ -75,8 +75,20 @@ FILLER = {
 }
 LEAD = {
     "en": ["Donate BTC:", "Send USDT (TRC20) to", "ETH wallet:", "Support us:", "Bank transfer:"],
-    "ar": ["تبرعوا بالبيتكوين:", "أرسلوا التيثر إلى", "محفظة الإيثريوم:", "ادعمونا:", "حوالة بنكية:"],
-    "fr": ["Dons en BTC :", "Envoyez des USDT à", "Portefeuille ETH :", "Soutenez-nous :", "Virement :"],
+    "ar": [
+        "تبرعوا بالبيتكوين:",
+        "أرسلوا التيثر إلى",
+        "محفظة الإيثريوم:",
+        "ادعمونا:",
+        "حوالة بنكية:",
+    ],
+    "fr": [
+        "Dons en BTC :",
+        "Envoyez des USDT à",
+        "Portefeuille ETH :",
+        "Soutenez-nous :",
+        "Virement :",
+    ],
     "ru": ["Биткоин:", "USDT (TRC20) на", "Кошелёк ETH:", "Поддержите нас:", "Перевод на счёт:"],
     "id": ["Donasi BTC:", "Kirim USDT ke", "Dompet ETH:", "Dukung kami:", "Transfer bank:"],
 }
@@ -302,7 +314,7 @@ def run(
     for text, _, _ in posts:
         results.append(extract(text))
     elapsed = time.perf_counter() - started
-    for (text, planted, decoys), found in zip(posts, results, strict=True):
+    for (_, planted, decoys), found in zip(posts, results, strict=True):
         found_set = set(found)
         reported += len(found)
         for category, scheme, value in planted:
@@ -408,7 +420,7 @@ def main() -> None:
         "* The reference looks for crypto addresses and compact IBANs only (links and phones "
         "are outside it); a decoy is a planted value with one character changed."
     )
-    print(f"* pid {os.getpid()}; one post at a time, one process, one thread.")
+    print(f"* pid {os.getpid()}; one text at a time (a post, or a 100 KB document), one thread.")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 """Import time of a full-size sanctions list file: Bastion's streamed readers against a DOM parse.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/finance_lists.py [--quick] [--parties 18000]
+        [--profile-import]
+    BASTION_BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \
+        OMP_NUM_THREADS=1 .venv/bin/python bench/finance_lists.py
 
 Generates, in a temporary folder, a full-size OFAC advanced XML (like the real SDN_ADVANCED.XML:
 ~100 MB, ~18,000 distinct parties, several hundred of them with digital currency addresses,
@@ -14,15 +17,27 @@ process each (so peak RSS is that run's own):
 
 Prints entities/s, MB/s, seconds and peak RSS of both, and the ratios. lxml is not installed, so
 the reference is the standard library's C-accelerated ElementTree.
+
+Then the *full import* of the same OFAC file (``SanctionsLists.import_file``: hash, read, write
+every entity, name and wallet in one transaction), in a fresh child process against a fresh
+database: SQLite in a temporary folder, and PostgreSQL when ``BASTION_BENCH_POSTGRES_URL`` names
+a server (a database ``bench_lists_<random>`` is created on it for the run and dropped after).
+The migrations are applied before the clock starts. ``--profile-import`` also prints where the
+import's time goes (cProfile, top functions by own time).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import multiprocessing as mp
+import os
+import pstats
 import pyexpat
 import random
 import resource
+import secrets
 import sys
 import tempfile
 import time
@@ -246,11 +261,106 @@ def measure(how: str, path: Path, kind: str, rounds: int) -> tuple[tuple[int, in
     return best
 
 
+# --- full import into a database -------------------------------------------------------------
+
+
+def _import_child(path: str, database_url: str, profile: bool, out: Any) -> None:
+    """One import into a fresh database (SQLite under a temporary data_dir unless a URL is
+    given); reports counts, seconds and peak RSS (MiB) of this process."""
+    from bastion.runtime import Bastion
+    from bastion.settings import Settings
+
+    with tempfile.TemporaryDirectory(prefix="bench-lists-db-") as data_dir:
+        bastion = Bastion.from_settings(
+            Settings(data_dir=Path(data_dir), database_url=database_url)
+        )
+        profiler = cProfile.Profile() if profile else None
+        began = time.perf_counter()
+        if profiler is not None:
+            profiler.enable()
+        with bastion.db.session() as session:
+            info, _new = bastion.sanctions.import_file(session, Path(path), actor="bench")
+        if profiler is not None:
+            profiler.disable()
+        seconds = time.perf_counter() - began
+        report = ""
+        if profiler is not None:
+            text = io.StringIO()
+            stats = pstats.Stats(profiler, stream=text)
+            stats.sort_stats("cumulative").print_stats(25)
+            stats.sort_stats("tottime").print_stats(15)
+            report = text.getvalue()
+        bastion.close()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out.put(((info.entities, info.names, info.wallets), seconds, rss, report))
+
+
+def measure_import(
+    path: Path, database_url: str, profile: bool
+) -> tuple[tuple[int, int, int], float, float, str]:
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_import_child, args=(str(path), database_url, profile, queue))
+    child.start()
+    result: tuple[tuple[int, int, int], float, float, str] = queue.get(timeout=3600)
+    child.join()
+    return result
+
+
+def _postgres_database(server_url: str, name: str, create: bool) -> str:
+    """Create (or drop) database ``name`` on the server; the SQLAlchemy URL of it."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url)
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        if create:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        else:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def import_rows(
+    path: Path, profile: bool
+) -> list[tuple[str, tuple[tuple[int, int, int], float, float, str]]]:
+    """The full import into SQLite, and into PostgreSQL when configured."""
+    rows = [("SQLite (file in a temp dir)", measure_import(path, "", profile))]
+    server = os.environ.get("BASTION_BENCH_POSTGRES_URL", "")
+    if server:
+        name = f"bench_lists_{secrets.token_hex(4)}"
+        url = _postgres_database(server, name, create=True)
+        try:
+            rows.append((f"PostgreSQL ({name})", measure_import(path, url, profile)))
+        finally:
+            _postgres_database(server, name, create=False)
+    return rows
+
+
+def print_imports(path: Path, profile: bool) -> None:
+    size_mb = path.stat().st_size / 1e6
+    print(f"\nfull import of {path.name} ({size_mb:.1f} MB) through SanctionsLists.import_file")
+    rows = import_rows(path, profile)
+    print("| database | entities | names | wallets | s | entities/s | peak RSS MiB |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for label, ((entities, names, wallets), seconds, rss, _report) in rows:
+        print(
+            f"| {label} | {entities:,} | {names:,} | {wallets:,} | {seconds:.2f} | "
+            f"{entities / seconds:,.0f} | {rss:.0f} |"
+        )
+    for label, (*_, report) in rows:
+        if report:
+            print(f"\nprofile of the import into {label}:\n{report}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a 10x smaller OFAC file, 1 round")
     parser.add_argument("--parties", type=int, default=18_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--profile-import", action="store_true", help="cProfile the imports")
+    parser.add_argument("--skip-read", action="store_true", help="only the database imports")
     args = parser.parse_args()
     parties = args.parties // 10 if args.quick else args.parties
     rounds = 1 if args.quick else args.rounds
@@ -261,7 +371,7 @@ def main() -> None:
         write_ofac(ofac, parties, max(1, parties * 600 // 18_000))
         write_un(un_file, 1_000)
         print(f"generated in {time.perf_counter() - began:.1f} s", flush=True)
-        for kind, path in (("ofac", ofac), ("un", un_file)):
+        for kind, path in (("ofac", ofac), ("un", un_file)) if not args.skip_read else ():
             size_mb = path.stat().st_size / 1e6
             print(f"\n{path.name}: {size_mb:.1f} MB, best of {rounds}", flush=True)
             rows = {how: measure(how, path, kind, rounds) for how in ("bastion", "dom")}
@@ -279,6 +389,11 @@ def main() -> None:
                 )
             (_, b_s, b_rss), (_, d_s, d_rss) = rows["bastion"], rows["dom"]
             print(f"time Bastion/DOM: {b_s / d_s:.2f}x; peak RSS Bastion/DOM: {b_rss / d_rss:.2f}x")
+        print_imports(ofac, args.profile_import)
+    print(
+        "\ncommand: OMP_NUM_THREADS=1 .venv/bin/python bench/finance_lists.py "
+        + " ".join(sys.argv[1:])
+    )
 
 
 if __name__ == "__main__":

@@ -51,9 +51,7 @@ def test_lists_screening_banks_exports_and_reports(cli: Invoke, tmp_path: Path) 
 
     scanned = cli("scan", "--text", f"Support the mujahideen! BTC: {WALLET}", "--format", "json")
     assert scanned.exit_code == 1, scanned.stderr  # the wallet bank matched
-    assert json.loads(scanned.stdout)["finance"]["hits"][0]["entity"]["external_id"] == (
-        ENTITY_UID
-    )
+    assert json.loads(scanned.stdout)["finance"]["hits"][0]["entity"]["external_id"] == (ENTITY_UID)
 
     broken = tmp_path / "broken.xml"
     broken.write_text(SDN_XML[: len(SDN_XML) // 2], encoding="utf-8")

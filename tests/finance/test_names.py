@@ -149,10 +149,9 @@ def test_decoys_sharing_common_parts_do_not_match(sanctions: NameIndex, decoy: s
 
 
 def test_a_lone_first_name_scores_well_below_the_threshold(sanctions: NameIndex) -> None:
-    [match] = sanctions.screen("Muhammad", threshold=0.3, limit=20)[:1]
-    assert match.score <= 0.7
     scores = {m.listed_name: m.score for m in sanctions.screen("Muhammad", threshold=0.3)}
-    assert scores["Muhammad Yusuf Ali"] < 0.85
+    assert max(scores.values()) <= 0.7
+    assert scores["Muhammad Yusuf Ali"] == 0.5  # 2 of 4 token weights aligned
 
 
 def test_the_threshold_is_honoured(sanctions: NameIndex) -> None:

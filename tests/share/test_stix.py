@@ -289,8 +289,7 @@ def test_bad_values_are_refused_by_the_signal_type() -> None:
 def test_wallets_from_other_producers_are_read_by_their_format() -> None:
     checksummed = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"  # EIP-55's first example
     for path in ("cryptocurrency-wallet:value", "cryptocurrency-wallet:address"):
-        signal_type, raw = stix.parse_pattern(f"[{path} = '{checksummed}']")
-        assert signal_type == "crypto_address"
+        assert stix.parse_pattern(f"[{path} = '{checksummed}']") == ("crypto_address", checksummed)
     indicator = export(make_entry("crypto_address", f"evm:{checksummed.lower()}"))
     assert indicator["pattern"] == f"[cryptocurrency-wallet:value = '{checksummed.lower()}']"
     assert stix.indicator_to_entry(indicator).entry.value == f"evm:{checksummed.lower()}"

@@ -24,6 +24,11 @@ def test_the_registered_names_are_stable() -> None:
         "url",
         "url_prefix",
         "domain",
+        "crypto_address",
+        "iban",
+        "bic",
+        "payment_account",
+        "phone",
     ]
     assert all(re.fullmatch(r"[a-z][a-z0-9_]*", t.name) for t in all_signal_types())
     assert all(t.display_name for t in all_signal_types())
@@ -44,8 +49,9 @@ def test_unknown_names_are_invalid_signals(name: str) -> None:
     with pytest.raises(InvalidSignal) as caught:
         get_signal_type(name)
     assert (
-        "known types: chromaprint, domain, md5, pdq, sha256, text_minhash, text_sha256, "
-        "text_shingles, url, url_prefix, vpdq" in caught.value.detail
+        "known types: bic, chromaprint, crypto_address, domain, iban, md5, payment_account, pdq, "
+        "phone, sha256, text_minhash, text_sha256, text_shingles, url, url_prefix, vpdq"
+        in caught.value.detail
     )
 
 

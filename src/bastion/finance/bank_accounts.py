@@ -8,9 +8,10 @@ candidate is cut back at group boundaries until it validates. Canonical value: c
 case; details: country code, and bank name and BIC when schwifty's registry knows the bank.
 
 BICs (8 or 11 characters, in capitals) are indistinguishable from upper-case words
-("HOSPITAL", "DONATION1"), so one is only taken right after a context word (``BIC``,
-``SWIFT``, ``SWIFT code``, ``code SWIFT``, Arabic ``رمز السويفت``/``سويفت``, Russian ``БИК``/``СВИФТ``...) or right after a valid
-IBAN, within a few characters, and must pass ``schwifty.BIC`` (known country, structure).
+("HOSPITAL" is a well-formed BIC: bank HOSP, Italy, location AL), so one is only taken right
+after a context word (``BIC``, ``SWIFT``, ``SWIFT code``, ``code SWIFT``, Arabic ``رمز
+السويفت``/``سويفت``, Russian ``БИК``/``СВИФТ``...) or right after a valid IBAN, within a few
+characters, and must pass ``schwifty.BIC`` (known country, structure).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Final, NamedTuple
 
 from schwifty import BIC as SchwiftyBic  # noqa: N811
 from schwifty import IBAN as SchwiftyIban  # noqa: N811
-from schwifty.exceptions import SchwiftyException
+from schwifty.exceptions import InvalidBBANChecksum, SchwiftyException
 
 from bastion.finance.fold import fold_text, lower_same_length
 
@@ -69,16 +70,21 @@ _BIC_WINDOW: Final = 40
 def validate_iban(candidate: str) -> tuple[str, dict[str, str]] | None:
     """(compact upper-case IBAN, details) or None."""
     compact = _SEPARATORS.sub("", candidate).upper()
+    national_check = True
     try:
-        iban = SchwiftyIban(compact)
+        iban = SchwiftyIban(compact, validate_bban=True)
+    except InvalidBBANChecksum:
+        # The IBAN's own check digits hold; the country's account-number checksum (as schwifty
+        # implements it) does not: kept, and said.
+        national_check = False
+        try:
+            iban = SchwiftyIban(compact)
+        except (SchwiftyException, ValueError):
+            return None
     except (SchwiftyException, ValueError):
         return None
     details = {"country": iban.country_code}
-    try:
-        SchwiftyIban(compact, validate_bban=True)
-    except (SchwiftyException, ValueError):
-        # The IBAN's own check digits hold; the country's account-number checksum (as schwifty
-        # implements it) does not: kept, and said.
+    if not national_check:
         details["national_check"] = "failed"
     try:
         bank_name = iban.bank_name

@@ -121,7 +121,6 @@ _SEGWIT_HRPS: Final = {
     "ltc": ("ltc", "mainnet"),
     "tltc": ("ltc", "testnet"),
 }
-_XMR_VERSIONS: Final = {0x12: "standard", 0x2A: "subaddress", 0x13: "integrated"}
 
 
 def validate_base58check(candidate: str, chain_hint: str | None = None) -> ChainAddress | None:
@@ -243,31 +242,25 @@ def validate_monero(candidate: str) -> ChainAddress | None:
     """A Monero standard (``4…``), subaddress (``8…``) or integrated address (106 characters)."""
     if len(candidate) not in (95, 106) or not _BASE58_SET.issuperset(candidate):
         return None
+    details = {"network": "mainnet"}
     try:
-        raw = Base58XmrDecoder.Decode(candidate)
-    except _DECODE_ERRORS:
-        return None
-    if not raw:
-        return None
-    kind = _XMR_VERSIONS.get(raw[0])
-    if kind is None:
-        return None
-    net_ver = raw[:1]
-    try:
-        if kind == "integrated":
-            if len(raw) != 1 + 64 + 8 + 4:
+        if len(candidate) == 95:
+            kind = {"4": "standard", "8": "subaddress"}.get(candidate[0])
+            if kind is None:
                 return None
-            XmrIntegratedAddrDecoder.DecodeAddr(candidate, net_ver=net_ver, payment_id=raw[65:73])
-        else:
-            if len(raw) != 1 + 64 + 4:
-                return None
+            net_ver = b"\x12" if kind == "standard" else b"\x2a"
             XmrAddrDecoder.DecodeAddr(candidate, net_ver=net_ver)
+        else:
+            # The decoder wants the payment id it should find: read it from the address first.
+            kind = "integrated"
+            raw = Base58XmrDecoder.Decode(candidate)
+            if len(raw) != 1 + 64 + 8 + 4 or raw[:1] != b"\x13":
+                return None
+            XmrIntegratedAddrDecoder.DecodeAddr(candidate, net_ver=b"\x13", payment_id=raw[65:73])
+            details["payment_id"] = raw[65:73].hex()
     except _DECODE_ERRORS:
         return None
-    details = {"address_type": kind, "network": "mainnet"}
-    if kind == "integrated":
-        details["payment_id"] = raw[65:73].hex()
-    return ChainAddress("xmr", candidate, VALID, details)
+    return ChainAddress("xmr", candidate, VALID, {"address_type": kind, **details})
 
 
 def validate_solana(candidate: str) -> ChainAddress | None:

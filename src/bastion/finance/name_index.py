@@ -92,6 +92,7 @@ class TokenAlignment:
     method: str  # "exact", "transliteration", "skeleton", "consonants" or "fuzzy"
 
     def describe(self) -> str:
+        """``mohamed≈mhmd by consonant skeleton 1.00``: the pair as a moderator reads it."""
         sign = {"exact": "=", "fuzzy": "~"}.get(self.method, "≈")
         how = {
             "exact": "",

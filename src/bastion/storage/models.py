@@ -504,5 +504,5 @@ class PolicyRow(Base):
 
 # The sharing and finance tables live in their own modules on the same Base; imported last, as
 # they need Base.
-import bastion.storage.share_models as _share_models  # noqa: E402, F401
 import bastion.storage.finance_models as _finance_models  # noqa: E402, F401
+import bastion.storage.share_models as _share_models  # noqa: E402, F401

@@ -13,9 +13,12 @@ from bastion.errors import (
     SanctionsListTooLarge,
     SanctionsListUnsupported,
 )
+from bastion.finance.lists import byte_ranges
 from bastion.finance.lists.read import detect_format, open_list
+from bastion.finance.lists.records import ListEntity
 from bastion.finance.lists.xml_stream import Limits
 
+from .test_ofac_advanced import write_advanced
 from .test_un import UN_XML
 
 
@@ -38,7 +41,7 @@ def test_malformed_xml_reports_line_and_column(tmp_path: Path) -> None:
     text += "<INDIVIDUAL><DATAID>2</DATA>\n</INDIVIDUALS></CONSOLIDATED_LIST>"
     reader = open_list(_write(tmp_path, text))
 
-    seen = []
+    seen: list[ListEntity] = []
     with pytest.raises(SanctionsListInvalid) as caught:
         seen.extend(reader)
 
@@ -51,7 +54,7 @@ def test_truncated_file_names_the_position_and_keeps_what_came_before(tmp_path: 
     cut = UN_XML.index("<INDIVIDUAL><DATAID>6908556") + 40
     reader = open_list(_write(tmp_path, UN_XML[:cut]))
 
-    seen = []
+    seen: list[ListEntity] = []
     with pytest.raises(SanctionsListInvalid) as caught:
         seen.extend(reader)
 
@@ -163,7 +166,7 @@ def test_csv_with_a_ragged_row_names_the_record(tmp_path: Path) -> None:
     ]
     path = _write(tmp_path, "\r\n".join(rows) + "\r\n", "sdn.csv")
 
-    seen = []
+    seen: list[ListEntity] = []
     with pytest.raises(SanctionsListInvalid) as caught:
         seen.extend(open_list(path))
 
@@ -197,3 +200,72 @@ def test_a_200_mb_list_is_read_with_flat_memory(tmp_path: Path) -> None:
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert count > 1_000_000
     assert grown_mib < 100
+
+
+# --- OFAC advanced XML: the byte-range fast path still reports the real file's positions -------
+
+
+def _ofac_lines(tmp_path: Path, parties: int = 6) -> str:
+    """The OFAC sample with one party per line, so a damaged party has a known line."""
+    text = write_advanced(tmp_path / "sample.xml").read_text(encoding="utf-8")
+    extra = "".join(
+        f'\n<DistinctParty FixedRef="9{n}"><Profile ID="9{n}" PartySubTypeID="4">'
+        f'<Identity ID="9{n}"></Identity></Profile></DistinctParty>'
+        for n in range(parties)
+    )
+    return text.replace("</DistinctParties>", extra + "\n</DistinctParties>")
+
+
+@pytest.mark.parametrize("batch_bytes", [1, 1_000_000])
+def test_error_inside_distinct_parties_reports_the_true_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_bytes: int
+) -> None:
+    monkeypatch.setattr(byte_ranges, "BATCH_BYTES", batch_bytes)
+    text = _ofac_lines(tmp_path)
+    broken = text.replace('<Identity ID="93"></Identity>', '<Identity ID="93"></Identiti>')
+    line = broken[: broken.index("</Identiti>")].count("\n") + 1
+    path = _write(tmp_path, broken)
+
+    seen: list[ListEntity] = []
+    with pytest.raises(SanctionsListInvalid) as caught:
+        seen.extend(open_list(path))
+
+    assert caught.value.context["line"] == line and f"line {line}, column" in caught.value.detail
+    # Every party before the damaged one was read once, none twice.
+    assert [e.external_id for e in seen] == ["36001", "36002", "36003", "90", "91", "92"]
+
+
+def test_error_after_distinct_parties_reports_the_true_line(tmp_path: Path) -> None:
+    text = _ofac_lines(tmp_path).replace(
+        '<SanctionsEntry ProfileID="36002">', '\n\n<SanctionsEntry ProfileID="36002" x="1" x="2">'
+    )
+    line = text[: text.index('x="2"')].count("\n") + 1
+
+    with pytest.raises(SanctionsListInvalid) as caught:
+        list(open_list(_write(tmp_path, text)))
+
+    assert caught.value.context["line"] == line
+
+
+def test_truncated_ofac_file_names_the_position(tmp_path: Path) -> None:
+    text = _ofac_lines(tmp_path)
+    for cut in (text.index('<DistinctParty FixedRef="93"') + 30, text.index("<SanctionsEntries>")):
+        path = _write(tmp_path, text[:cut])
+        with pytest.raises(SanctionsListInvalid) as caught:
+            list(open_list(path))
+        assert "truncated" in caught.value.detail
+        assert caught.value.context["line"] == text[:cut].count("\n") + 1
+
+
+def test_ofac_record_limits_hold_on_the_fast_path(tmp_path: Path) -> None:
+    text = _ofac_lines(tmp_path)
+    path = _write(tmp_path, text.replace("note 36002", "x" * 50_000))
+    assert byte_ranges.find_section(path, "DistinctParties") is not None
+    with pytest.raises(SanctionsListTooLarge) as caught:
+        list(open_list(path, limits=Limits(max_record_bytes=40_000)))
+    assert caught.value.context["record"] == 2
+
+    crowded = text.replace('<Identity ID="92"></Identity>', '<Identity ID="92"/>' + "<X/>" * 300)
+    with pytest.raises(SanctionsListTooLarge, match="elements") as caught:
+        list(open_list(_write(tmp_path, crowded), limits=Limits(max_record_elements=200)))
+    assert caught.value.context["record"] == 6

@@ -1,7 +1,5 @@
 """EU consolidated financial sanctions list (FSF XML export)."""
 
-# ruff: noqa: RUF001 - Cyrillic names are the point of these tests
-
 from __future__ import annotations
 
 from datetime import date

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
+import pytest
+
+from bastion.finance.lists import byte_ranges, ofac_advanced
 from bastion.finance.lists.read import open_list
-from bastion.finance.lists.records import FORMER, PRIMARY, WEAK_ALIAS, ListIdentifier, ListWallet
+from bastion.finance.lists.records import (
+    FORMER,
+    PRIMARY,
+    WEAK_ALIAS,
+    ListEntity,
+    ListIdentifier,
+    ListWallet,
+)
 
 NS = "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/exports/ADVANCED_XML"
 
@@ -166,3 +177,105 @@ def test_reads_the_older_namespace_the_same(tmp_path: Path) -> None:
 
     assert [e.external_id for e in entities] == ["36001", "36002", "36003"]
     assert entities[0].programs == ["CYBER2", "RUSSIA-EO14024"]
+
+
+# --- the byte-range fast path (byte_ranges): same entities as the plain streamed passes ---------
+
+
+def _plain_read(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[ListEntity]:
+    """The two streamed passes over the whole file, as before the fast path."""
+    with monkeypatch.context() as patched:
+        patched.setattr(ofac_advanced, "find_section", lambda *_: None)
+        return list(ofac_advanced.read_entities(path))
+
+
+def _many_parties(path: Path, count: int, *, inside: str = "") -> Path:
+    """The sample file with ``count`` more parties (``inside`` written into each one)."""
+    text = write_advanced(path).read_text(encoding="utf-8")
+    extra = "".join(
+        f'<DistinctParty FixedRef="9{n}"><Comment>{inside}</Comment><Profile ID="9{n}" '
+        f'PartySubTypeID="4"><Identity ID="9{n}">'
+        + _alias("1403", True, [("1", "215", f"NAME{n}")])
+        + "</Identity></Profile></DistinctParty>\n"
+        for n in range(count)
+    )
+    path.write_text(text.replace("</DistinctParties>", extra + "</DistinctParties>"), "utf-8")
+    return path
+
+
+@pytest.mark.parametrize("batch_bytes", [1, 700, 1_000_000])
+def test_cut_out_parse_gives_the_same_entities_as_a_full_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_bytes: int
+) -> None:
+    path = _many_parties(tmp_path / "SDN_ADVANCED.XML", 40)
+    monkeypatch.setattr(byte_ranges, "BATCH_BYTES", batch_bytes)
+    assert byte_ranges.find_section(path, "DistinctParties") is not None  # fast path taken
+
+    fast = list(ofac_advanced.read_entities(path))
+
+    assert len(fast) == 43 and fast == _plain_read(path, monkeypatch)
+    assert fast[0].programs == ["CYBER2", "RUSSIA-EO14024"] and fast[-1].caption == "NAME39"
+
+
+def test_prefixed_namespace_reads_through_the_fast_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = write_advanced(tmp_path / "plain.xml")
+    text = re.sub(r"<(/?)([A-Za-z])", r"<\1s:\2", plain.read_text(encoding="utf-8"))
+    path = tmp_path / "prefixed.xml"
+    path.write_text(text.replace(f'xmlns="{NS}"', f'xmlns:s="{NS}"'), encoding="utf-8")
+    section = byte_ranges.find_section(path, "DistinctParties")
+
+    assert section is not None and section.prefix == b"s:"
+    assert list(ofac_advanced.read_entities(path)) == _plain_read(plain, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "disguise",
+    [
+        "<!-- <DistinctParties> -->",
+        "<![CDATA[</DistinctParties>]]>",
+        "<?note DistinctParties?>",
+    ],
+)
+def test_section_name_in_a_comment_or_cdata_gives_the_same_entities(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, disguise: str
+) -> None:
+    path = _many_parties(tmp_path / "a.xml", 3)
+    text = path.read_text(encoding="utf-8")
+    before = tmp_path / "before.xml"
+    before.write_text(text.replace("<Locations>", disguise + "<Locations>"), encoding="utf-8")
+    within = _many_parties(tmp_path / "within.xml", 3, inside=disguise)
+
+    assert byte_ranges.find_section(before, "DistinctParties") is None  # unsure: plain passes
+    assert list(ofac_advanced.read_entities(before)) == _plain_read(path, monkeypatch)
+    entities = list(ofac_advanced.read_entities(within))
+    assert [e.external_id for e in entities] == [
+        e.external_id for e in _plain_read(path, monkeypatch)
+    ]
+
+
+def test_record_end_tag_in_a_comment_falls_back_and_reads_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch cut at an end tag inside a comment does not parse: the streamed reader takes
+    over from the party where the batches stopped, without repeating or losing any."""
+    path = _many_parties(tmp_path / "a.xml", 30, inside="<!-- </DistinctParty> -->")
+    monkeypatch.setattr(byte_ranges, "BATCH_BYTES", 1)
+
+    entities = list(ofac_advanced.read_entities(path))
+
+    assert [e.external_id for e in entities] == ["36001", "36002", "36003"] + [
+        f"9{n}" for n in range(30)
+    ]
+    assert entities == _plain_read(path, monkeypatch)
+
+
+def test_self_closing_section_has_no_parties(tmp_path: Path) -> None:
+    path = write_advanced(tmp_path / "a.xml")
+    text = path.read_text(encoding="utf-8")
+    start, end = text.index("<DistinctParties>"), text.index("</DistinctParties>")
+    path.write_text(text[:start] + "<DistinctParties/>" + text[end + 18 :], encoding="utf-8")
+
+    assert byte_ranges.find_section(path, "DistinctParties") is not None
+    assert list(ofac_advanced.read_entities(path)) == []

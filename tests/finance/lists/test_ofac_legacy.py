@@ -1,7 +1,5 @@
 """OFAC legacy sdn.xml and sdn.csv (with alt.csv, add.csv), digital currency label quirks."""
 
-# ruff: noqa: RUF001 - Cyrillic names are the point of these tests
-
 from __future__ import annotations
 
 from datetime import date

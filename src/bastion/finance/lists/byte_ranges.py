@@ -93,15 +93,22 @@ def _locate(data: mmap.mmap, name: bytes) -> Section | None:
     if root is None or root[2]:
         return None
     head_end = root.end()
-    first = data.find(name, head_end)
+    first = _find(data, name, head_end)
     if first < 0:
         return None
-    second = data.find(name, first + len(name))
-    if second >= 0 and data.find(name, second + len(name)) >= 0:
+    second = _find(data, name, first + len(name))
+    if second >= 0 and _find(data, name, second + len(name)) >= 0:
         return None  # more than a start and an end tag: a comment, CDATA or another element
     start = data.rfind(b"<", head_end, first)
     tag = _START_TAG.match(data, start) if start >= 0 else None
-    if tag is None or start + 1 + len(tag[1]) != first + len(name) or _markup(data, head_end, start):
+    if tag is None:
+        return None  # the name is not in a start tag
+    qualified = tag[1]
+    if start + 1 + len(qualified) != first + len(name) or not (
+        qualified == name or qualified.endswith(b":" + name)
+    ):
+        return None  # the name is part of a longer one (<MyDistinctParties>)
+    if _markup(data, head_end, start):
         return None
     if tag[2]:  # <Section/>: nothing to cut
         return None if second >= 0 else _section(data, root[1], head_end, start, tag.end())
@@ -122,7 +129,34 @@ def _section(data: mmap.mmap, root: bytes, head_end: int, start: int, end: int) 
 def _markup(data: mmap.mmap, start: int, end: int) -> bool:
     """Whether a comment, CDATA section, DOCTYPE or processing instruction may start in the
     range: there, a tag name could be text, so the search gives up."""
-    return data.find(b"<!", start, end) >= 0 or data.find(b"<?", start, end) >= 0
+    return _find(data, b"<!", start, end) >= 0 or _find(data, b"<?", start, end) >= 0
+
+
+# Searches run window by window and unmap what they passed: a mapped page read once counts in
+# the process's resident memory until unmapped, which would make a 100 MB file look like 100 MB
+# of RSS (the bytes stay in the page cache; nothing is read twice from disk).
+_WINDOW: Final = 8 * 1024 * 1024
+
+
+def _find(data: mmap.mmap, needle: bytes, start: int, end: int | None = None) -> int:
+    """``data.find(needle, start, end)``, releasing the pages searched."""
+    end = len(data) if end is None else end
+    at = start
+    while at < end:
+        stop = min(end, at + _WINDOW)
+        found = data.find(needle, at, min(end, stop + len(needle) - 1))
+        _release(data, at, found if found >= 0 else stop)
+        if found >= 0:
+            return found
+        at = stop
+    return -1
+
+
+def _release(data: mmap.mmap, start: int, end: int) -> None:
+    """Unmap (not discard: the file is read-only) the pages of ``data[start:end]``."""
+    first = start - start % mmap.PAGESIZE
+    if end > first and hasattr(mmap, "MADV_DONTNEED"):
+        data.madvise(mmap.MADV_DONTNEED, first, end - first)
 
 
 def section_records(
@@ -136,18 +170,19 @@ def section_records(
     streamed reader). Raises ``SectionFallback`` where only the streamed parser can tell."""
     end_tag = b"</" + section.prefix + record.encode("ascii")
     with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        root_tag, section_tag = data[: section.head_end], data[section.start : section.content_start]
-        plain = _plain_names(data, section, root_tag + section_tag)
+        # The prolog (checked by find_section: no DTD that declares anything) and root start
+        # tag, then the section's start tag: each batch parses as the file would.
+        wrap_head = data[: section.head_end] + data[section.start : section.content_start]
+        plain = _plain_names(data, section, wrap_head)
         if plain:
             # Without the default namespace the parser yields bare tag names: no stripping.
-            root_tag, section_tag = _DEFAULT_NS.sub(b"", root_tag), _DEFAULT_NS.sub(b"", section_tag)
-        wrap_head = root_tag + section_tag
+            wrap_head = _DEFAULT_NS.sub(b"", wrap_head)
         wrap_tail = data[section.content_end : section.end] + b"</" + section.root_name + b">"
         number = 0
         position = section.content_start
         while position < section.content_end:
             batch_end = _batch_end(data, end_tag, position, section.content_end, limits, number)
-            parser = ET.XMLParser()
+            parser = ET.XMLParser()  # noqa: S314 - the prolog is checked, see find_section
             try:
                 parser.feed(wrap_head)
                 parser.feed(data[position:batch_end])
@@ -155,6 +190,7 @@ def section_records(
                 wrapper = parser.close()
             except ET.ParseError:
                 raise SectionFallback from None
+            _release(data, position, batch_end)
             position = batch_end
             for element in wrapper[0] if len(wrapper) else ():
                 tag = element.tag
@@ -176,10 +212,10 @@ def _plain_names(data: mmap.mmap, section: Section, tags: bytes) -> bool:
     dropped, every element of the section's content parses to a bare name: the content
     declares no namespace itself and uses none of the prefixes declared on those two tags
     (a few byte searches; when unsure, False keeps the namespace and strips it per record)."""
-    if section.prefix or data.find(b"xmlns", section.content_start, section.content_end) >= 0:
+    if section.prefix or _find(data, b"xmlns", section.content_start, section.content_end) >= 0:
         return False
     return all(
-        data.find(b"<" + prefix + b":", section.content_start, section.content_end) < 0
+        _find(data, b"<" + prefix + b":", section.content_start, section.content_end) < 0
         for prefix in _PREFIX_DECLARATION.findall(tags)
     )
 
@@ -192,6 +228,7 @@ def _batch_end(
     target = min(position + BATCH_BYTES, limit)
     last = search = position
     while True:
+        # Plain find: it stops at the next record end; the batch's pages are released after it.
         found = data.find(end_tag, search, limit)
         close = _TAG_CLOSE.match(data, found + len(end_tag)) if found >= 0 else None
         if found >= 0 and close is None:
