@@ -153,3 +153,30 @@ def test_a_donation_poster_with_a_qr_code_is_screened(bastion: Bastion, tmp_path
     with bastion.db.session() as session:
         _, case = bastion.workbench.intake(session, result)
     assert case is not None and case.priority >= 90
+
+
+def test_content_scanned_before_the_listing_is_found_when_the_list_arrives(
+    bastion: Bastion, tmp_path: Path
+) -> None:
+    """A wallet posted before it was designated: importing the list opens the case (once)."""
+    from bastion.finance.rescreen import rescreen
+
+    earlier = bastion.scanner.scan_text(f"donations welcome: {WALLET}", name="old-post")
+    with bastion.db.session() as session:
+        _, case = bastion.workbench.intake(session, earlier)
+    assert case is None  # an instrument alone opens nothing
+    path = tmp_path / "sdn.xml"
+    path.write_text(SDN_XML, encoding="utf-8")
+    newer = tmp_path / "sdn-newer.xml"
+    newer.write_text(SDN_XML.replace("11/20/2026", "11/27/2026"), encoding="utf-8")
+    with bastion.db.session() as session:
+        info, _ = bastion.sanctions.import_file(session, path, actor="test")
+        report = rescreen(session, info.id, bastion.cases, bastion.policies.active(session))
+    assert report.hits == 1 and len(report.cases) == 1
+    with bastion.db.session() as session:
+        opened = bastion.cases.get(session, report.cases[0])
+        again_info, _ = bastion.sanctions.import_file(session, newer, actor="test")
+        again = rescreen(session, again_info.id, bastion.cases, bastion.policies.active(session))
+    assert opened.content_id == earlier.content_id and opened.priority >= 90
+    assert f"OFAC SDN {ENTITY_UID}" in opened.title and "seen" in opened.reasons[0]
+    assert (again.hits, again.cases) == (0, [])  # the next version does not reopen it

@@ -26,8 +26,10 @@ from bastion.finance.case_view import case_finance
 from bastion.finance.entities import bank_list_wallets, entity_details
 from bastion.finance.extract import extract_instruments
 from bastion.finance.ftm import export_list
+from bastion.finance.list_store import ListInfo
 from bastion.finance.report_pdf import render_report_pdf
 from bastion.finance.reports import report_for_case
+from bastion.finance.rescreen import RescreenReport, rescreen
 from bastion.finance.screening import screen_wallets
 from bastion.runtime import Bastion
 from bastion.signals.payment import CryptoAddressSignal
@@ -89,16 +91,23 @@ def list_lists(
     return {"lists": [info.to_dict() for info in infos]}
 
 
-def _import(bastion: Bastion, data: bytes, fmt: str | None, name: str, actor: str) -> Any:
+def _import(
+    bastion: Bastion, data: bytes, fmt: str | None, name: str, actor: str
+) -> tuple[ListInfo, bool, RescreenReport | None]:
+    """Store the upload in a temporary file while it is read, import it, and look back at the
+    content already scanned for wallets the new version lists."""
     handle, temp = tempfile.mkstemp(prefix="bastion-list-", dir=bastion.settings.data_dir)
     path = Path(temp)
     try:
         with os.fdopen(handle, "wb") as file:
             file.write(data)
         with bastion.db.session() as session:
-            return bastion.sanctions.import_file(
+            info, new = bastion.sanctions.import_file(
                 session, path, actor=actor, format=fmt, file_name=name
             )
+            policy = bastion.policies.active(session)
+            looked_back = rescreen(session, info.id, bastion.cases, policy) if new else None
+            return info, new, looked_back
     finally:
         path.unlink(missing_ok=True)
 
@@ -114,8 +123,15 @@ async def import_list(
     data = await read_body(request, bastion.settings.max_upload_bytes)
     if not data:
         raise InvalidInput("the request body is the list file, and it is empty", field="body")
-    info, new = await run_in_threadpool(_import, bastion, data, format, file_name, key.actor)
-    return JSONResponse({**info.to_dict(), "new": new}, status_code=201 if new else 200)
+    info, new, looked_back = await run_in_threadpool(
+        _import, bastion, data, format, file_name, key.actor
+    )
+    body = {
+        **info.to_dict(),
+        "new": new,
+        "rescreen": looked_back.to_dict() if looked_back else None,
+    }
+    return JSONResponse(body, status_code=201 if new else 200)
 
 
 @router.get("/finance/lists/{list_id}", summary="One imported list version")
