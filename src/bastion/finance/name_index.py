@@ -145,8 +145,19 @@ def _weight(token: NameToken) -> float:
     return WEAK_WEIGHT if token.weak else STRONG_WEIGHT
 
 
-def score_forms(query: NameForm, listed: NameForm, threshold: float) -> MatchExplanation:
-    """Align the tokens of two names (best pairs first) and score them with an explanation."""
+@dataclass(frozen=True, slots=True)
+class Alignment:
+    """The best pairing of two names' tokens and its score, before any explanation is written
+    (most candidates fall short of the threshold and never need one)."""
+
+    pairs: tuple[tuple[float, str, int, int], ...]  # (similarity, method, query i, listed j)
+    gained: float
+    total: float
+    score: float
+
+
+def align_forms(query: NameForm, listed: NameForm) -> Alignment:
+    """Align the tokens of two names, best pairs first, and score them."""
     pairs = sorted(
         (
             (*token_similarity(q, t), i, j)
@@ -157,18 +168,32 @@ def score_forms(query: NameForm, listed: NameForm, threshold: float) -> MatchExp
     )
     used_query: set[int] = set()
     used_listed: set[int] = set()
-    alignments: list[TokenAlignment] = []
+    chosen: list[tuple[float, str, int, int]] = []
     gained = 0.0
     for similarity, method, i, j in pairs:
         if similarity < MIN_ALIGNED or i in used_query or j in used_listed:
             continue
         used_query.add(i)
         used_listed.add(j)
+        gained += similarity * (_weight(query.tokens[i]) + _weight(listed.tokens[j]))
+        chosen.append((similarity, method, i, j))
+    total = sum(map(_weight, query.tokens)) + sum(map(_weight, listed.tokens))
+    score = round(gained / total, 4) if total else 0.0
+    return Alignment(tuple(chosen), gained, total, score)
+
+
+def explain_alignment(
+    query: NameForm, listed: NameForm, aligned: Alignment, threshold: float
+) -> MatchExplanation:
+    """The readable account of an alignment: token pairs, what was left over, the formula."""
+    alignments = []
+    for similarity, method, i, j in aligned.pairs:
         q, t = query.tokens[i], listed.tokens[j]
-        gained += similarity * (_weight(q) + _weight(t))
         alignments.append(
             TokenAlignment(q.text, t.text, q.skeleton, t.skeleton, similarity, method)
         )
+    used_query = {i for _, _, i, _ in aligned.pairs}
+    used_listed = {j for _, _, _, j in aligned.pairs}
     unmatched = [
         UnmatchedToken(q.text, "query", _weight(q))
         for i, q in enumerate(query.tokens)
@@ -178,16 +203,25 @@ def score_forms(query: NameForm, listed: NameForm, threshold: float) -> MatchExp
         for j, t in enumerate(listed.tokens)
         if j not in used_listed
     ]
-    total = sum(map(_weight, query.tokens)) + sum(map(_weight, listed.tokens))
-    score = round(gained / total, 4) if total else 0.0
     formula = (
         f"sum(similarity x (query weight + listed weight)) / all weights = "
-        f"{gained:.2f} / {total:.2f} = {score:.2f} (strong token weight {STRONG_WEIGHT}, "
-        f"weak {WEAK_WEIGHT}, unaligned tokens add only to the denominator)"
+        f"{aligned.gained:.2f} / {aligned.total:.2f} = {aligned.score:.2f} (strong token weight "
+        f"{STRONG_WEIGHT}, weak {WEAK_WEIGHT}, unaligned tokens add only to the denominator)"
     )
     return MatchExplanation(
-        query.ascii, listed.ascii, tuple(alignments), tuple(unmatched), formula, score, threshold
+        query.ascii,
+        listed.ascii,
+        tuple(alignments),
+        tuple(unmatched),
+        formula,
+        aligned.score,
+        threshold,
     )
+
+
+def score_forms(query: NameForm, listed: NameForm, threshold: float) -> MatchExplanation:
+    """Align the tokens of two names (best pairs first) and score them with an explanation."""
+    return explain_alignment(query, listed, align_forms(query, listed), threshold)
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,9 +442,10 @@ class NameIndex:
         self, position: int, query: str, form: NameForm, threshold: float
     ) -> NameMatch | None:
         listed = NameForm(self._originals[position], _unpack(self._packed[position]))
-        explanation = score_forms(form, listed, threshold)
-        if explanation.score < threshold:
+        aligned = align_forms(form, listed)
+        if aligned.score < threshold:
             return None
+        explanation = explain_alignment(form, listed, aligned, threshold)
         return NameMatch(
             name_id=int(self._name_ids[position]),
             entity_id=int(self._entity_ids[position]),
