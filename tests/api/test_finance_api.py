@@ -197,3 +197,16 @@ def test_scopes(server: ApiServer, method: str, path: str, scope: str) -> None:
     with server.client(server.make_key(other)) as http:
         answer = http.request(method, path)
     assert answer.status_code == 403 and answer.json()["error"]["code"] == "forbidden"
+
+
+def test_a_listed_name_in_a_post_comes_back_explained(
+    server: ApiServer, imported: dict[str, object]
+) -> None:
+    with server.client() as http:
+        answer = http.post("/v1/scan", json={"text": "Yesterday Yusuf Haddad spoke in the square"})
+    assert answer.status_code == 200, answer.text
+    [hit] = answer.json()["finance"]["hits"]
+    assert hit["match_kind"] == "name" and hit["entity"]["external_id"] == "48214"
+    explanation = hit["details"]["explanation"]
+    assert [a["query_token"] for a in explanation["alignments"]] == ["yusuf", "haddad"]
+    assert answer.json()["verdict"]["action"] == "review"

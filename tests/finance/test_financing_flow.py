@@ -180,3 +180,26 @@ def test_content_scanned_before_the_listing_is_found_when_the_list_arrives(
     assert opened.content_id == earlier.content_id and opened.priority >= 90
     assert f"OFAC SDN {ENTITY_UID}" in opened.title and "seen" in opened.reasons[0]
     assert (again.hits, again.cases) == (0, [])  # the next version does not reopen it
+
+
+def test_a_long_document_is_screened_to_its_end(bastion: Bastion, tmp_path: Path) -> None:
+    """Names past the name index's window and a list holding a name with no letters: the scan
+    still reads every part and nothing fails."""
+    _import_list(bastion, tmp_path)
+    junk = SDN_XML.replace("<lastName>HADDAD</lastName>", "<lastName>HADDAD</lastName>").replace(
+        "</sdnList>",
+        "<sdnEntry><uid>1</uid><lastName>-</lastName><sdnType>Entity</sdnType></sdnEntry>"
+        "</sdnList>",
+    )
+    path = tmp_path / "junk.xml"
+    path.write_text(junk.replace("11/20/2026", "11/21/2026"), encoding="utf-8")
+    with bastion.db.session() as session:
+        bastion.sanctions.import_file(session, path, actor="test")
+    filler = "The weather was calm and the market opened late that day. " * 5000  # ~300k chars
+    document = f"{filler}Payments go to Yusuf Haddad, wallet {WALLET}.\n"
+    result = bastion.scanner.scan_bytes(document.encode(), name="ledger.txt")
+    assert result.finance is not None
+    names = [hit for hit in result.finance.hits if hit.match_kind == "name"]
+    assert names and names[0].external_id == "48214"
+    assert document[names[0].start or 0 : names[0].end or 0] == "Yusuf Haddad"
+    assert result.finance.wallet_hits[0].external_id == ENTITY_UID

@@ -161,20 +161,11 @@ def record_analysis(
             listed=hit.listed,
             score=hit.score,
             explanation=hit.explanation,
-            details={"start": hit.start, "end": hit.end, **_plain(hit.details)},
+            details={"start": hit.start, "end": hit.end, **hit.details},
         )
         for hit in analysis.hits
     )
     _bank_wallet_hits(session, analysis.wallet_hits, settings, banks, actor)
-
-
-def _plain(details: dict[str, Any]) -> dict[str, Any]:
-    """Hit details as JSON (a name match's explanation may be a structured object)."""
-    plain: dict[str, Any] = {}
-    for key, value in details.items():
-        to_dict = getattr(value, "to_dict", None)
-        plain[key] = to_dict() if callable(to_dict) else value
-    return plain
 
 
 def _bank_wallet_hits(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bastion.errors import InvalidInput
 from bastion.finance.list_store import ACTIVE, LIST_NAMES
-from bastion.finance.name_index import NameIndex, NameMatch
+from bastion.finance.name_index import MAX_TEXT_CHARS, NameIndex, NameMatch
 from bastion.storage.finance_models import (
     SanctionsEntityRow,
     SanctionsListRow,
@@ -31,6 +31,8 @@ from bastion.storage.finance_models import (
 WALLET = "wallet"
 NAME = "name"
 MAX_SCREEN_NAME_CHARS = 500
+# Windows of a long text overlap by more than any listed name is long, so none is cut in two.
+_WINDOW_OVERLAP = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,7 +213,11 @@ class NameScreening:
                 .execution_options(yield_per=10_000)
             )
             for name_id, entity_id, name, kind, schema in rows:
-                index.add(name_id, entity_id, name, kind=kind, schema=schema)
+                try:
+                    index.add(name_id, entity_id, name, kind=kind, schema=schema)
+                except InvalidInput:
+                    continue  # a listed "name" with no letters or digits: nothing to compare
+
         index.freeze()
         return index
 
@@ -235,11 +241,22 @@ class NameScreening:
         return self._hits(session, matches, in_text=False)
 
     def find_in_text(self, session: Session, text: str, *, threshold: float) -> list[ScreeningHit]:
-        """Listed names written in ``text``, with their offsets."""
+        """Listed names written in ``text``, with their offsets. A long document is read in
+        overlapping windows (the index reads at most ``MAX_TEXT_CHARS`` at once)."""
         index = self.index(session)
         if not len(index) or not text.strip():
             return []
-        return self._hits(session, index.find_in_text(text, threshold=threshold), in_text=True)
+        found: dict[tuple[int, int], NameMatch] = {}
+        step = MAX_TEXT_CHARS - _WINDOW_OVERLAP
+        for offset in range(0, len(text), step):
+            window = text[offset : offset + MAX_TEXT_CHARS]
+            for match in index.find_in_text(window, threshold=threshold):
+                start = offset + (match.start or 0)
+                shifted = replace(match, start=start, end=offset + (match.end or 0))
+                found.setdefault((shifted.entity_id, start), shifted)
+            if offset + MAX_TEXT_CHARS >= len(text):
+                break
+        return self._hits(session, list(found.values()), in_text=True)
 
     @staticmethod
     def _hits(session: Session, matches: list[NameMatch], *, in_text: bool) -> list[ScreeningHit]:
@@ -261,7 +278,8 @@ class NameScreening:
                     explanation=match.explain_text(),
                     start=match.start if in_text else None,
                     end=match.end if in_text else None,
-                    details={"name_kind": match.kind, "explanation": match.explanation},
+                    # The structured explanation (token pairs, similarities, formula) as JSON.
+                    details={"name_kind": match.kind, "explanation": asdict(match.explanation)},
                 )
             )
         return hits
