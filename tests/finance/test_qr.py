@@ -81,3 +81,29 @@ def test_decompression_bomb_is_refused_before_decoding() -> None:
         read_qr_codes(_png_header_only(100_000, 100_000))
     with pytest.raises(ImageTooLarge):
         read_qr_codes(_qr_png(URI), max_pixels=1000)
+
+
+def test_a_code_in_a_large_photo_is_read_after_shrinking() -> None:
+    """A 12-megapixel photo is read at 2048 pixels a side: a code of a sixth of its width is
+    still found (in a JPEG, decoded at reduced scale)."""
+    barcode = zxingcpp.create_barcode(URI, zxingcpp.BarcodeFormat.QRCode)
+    code = Image.fromarray(np.array(zxingcpp.write_barcode_to_image(barcode, scale=12)))
+    photo = Image.new("RGB", (4000, 3000), (90, 120, 80))
+    photo.paste(code.convert("RGB"), (2500, 1200))
+    assert code.width < 4000 / 5
+    for fmt in ("JPEG", "PNG"):
+        buffer = io.BytesIO()
+        photo.save(buffer, fmt, quality=90)
+        assert read_qr_codes(buffer.getvalue()) == [URI]
+
+
+def test_a_code_on_a_transparent_background_is_read() -> None:
+    barcode = zxingcpp.create_barcode(URI, zxingcpp.BarcodeFormat.QRCode)
+    modules = np.array(zxingcpp.write_barcode_to_image(barcode, scale=6))
+    rgba = np.zeros((*modules.shape, 4), dtype=np.uint8)
+    rgba[..., 3] = np.where(modules < 128, 255, 0)  # dark modules opaque, the rest transparent
+    canvas = Image.new("RGBA", (modules.shape[1] + 80, modules.shape[0] + 80), (0, 0, 0, 0))
+    canvas.paste(Image.fromarray(rgba, "RGBA"), (40, 40))
+    buffer = io.BytesIO()
+    canvas.save(buffer, "PNG")
+    assert read_qr_codes(buffer.getvalue()) == [URI]

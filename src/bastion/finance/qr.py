@@ -18,6 +18,11 @@ from bastion.errors import CorruptMedia, EmptyMedia, ImageTooLarge
 
 __all__ = ["read_qr_codes"]
 
+# A payment QR code on a poster or screenshot spans a good part of the picture: at 2048 pixels a
+# side its modules are still several pixels wide, and reading a 12-megapixel photo whole would
+# cost more than hashing it.
+_MAX_SIDE = 2048
+
 _FORMATS = zxingcpp.BarcodeFormats(
     [
         zxingcpp.BarcodeFormat.QRCode,
@@ -46,9 +51,14 @@ def read_qr_codes(data: bytes, *, max_pixels: int = 64_000_000) -> list[str]:
                     height=height,
                     max_pixels=max_pixels,
                 )
+            # Codes are read in grey at most _MAX_SIDE pixels a side: a JPEG is decoded at a
+            # reduced scale outright (draft), others are shrunk after decoding.
+            image.draft("L", (_MAX_SIDE, _MAX_SIDE))
             image.load()
-            if image.mode not in ("L", "RGB", "RGBA"):
-                image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+            if image.mode != "L":
+                image = _grey(image)
+            if max(image.size) > _MAX_SIDE:
+                image.thumbnail((_MAX_SIDE, _MAX_SIDE), Image.Resampling.BOX)
     except ImageTooLarge:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -60,3 +70,13 @@ def read_qr_codes(data: bytes, *, max_pixels: int = 64_000_000) -> list[str]:
     except (RuntimeError, ValueError) as error:
         raise CorruptMedia(f"cannot read codes in the image: {error}") from None
     return list(dict.fromkeys(barcode.text for barcode in barcodes if barcode.valid))
+
+
+def _grey(image: Image.Image) -> Image.Image:
+    """The image in grey; transparent pixels become white (a code drawn on a transparent
+    background is dark modules on nothing)."""
+    if "A" in image.getbands() or image.mode == "P":
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("L")
+    return image.convert("L")
