@@ -16,6 +16,7 @@ from bastion.audit import AuditLog
 from bastion.banks.incidents import Incidents
 from bastion.banks.service import Banks
 from bastion.decide.policies import Policies
+from bastion.finance.list_import import ListImporter
 from bastion.finance.list_store import SanctionsLists
 from bastion.match.alerts import Alerts
 from bastion.match.scanner import Scanner
@@ -58,6 +59,7 @@ class Bastion:
     subscriptions: Subscriptions
     feedback: FeedbackQueue
     sanctions: SanctionsLists
+    lists: ListImporter
     _streams: StreamManager | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -86,6 +88,7 @@ class Bastion:
         if settings.share_auto_feedback:
             # Reviewers' verdicts on partner-fed entries go back as sightings and disputes.
             decisions.entry_verdict_hooks.append(feedback_on_verdicts(feedback))
+        sanctions = SanctionsLists(audit, max_bytes=settings.finance_max_list_bytes)
         return cls(
             settings=settings,
             db=db,
@@ -116,7 +119,8 @@ class Bastion:
             partners=partners,
             subscriptions=subscriptions,
             feedback=feedback,
-            sanctions=SanctionsLists(audit, max_bytes=settings.finance_max_list_bytes),
+            sanctions=sanctions,
+            lists=ListImporter(sanctions, cases, policies),
         )
 
     @property

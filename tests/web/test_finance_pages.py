@@ -19,7 +19,7 @@ from bastion.settings import Settings
 from ..api.conftest import serving
 from ..finance.samples import DISGUISED, ENTITY_UID, SDN_XML, WALLET
 from .browser_support import launched_browser, new_page, shot, sync_api
-from .conftest import PASSWORD, WebSite
+from .conftest import PASSWORD, WebSite, csrf_of
 
 
 @pytest.fixture(scope="module")
@@ -108,3 +108,63 @@ def test_an_analyst_reads_the_financing_panel_in_a_browser(
         sync_api.expect(page.locator("#screen-hits")).to_contain_text("48214")
         sync_api.expect(page.locator("#sanctions-lists")).to_contain_text("OFAC SDN")
         shot(page, "finance-screening")
+
+
+@pytest.fixture(scope="module")
+def empty_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSite]:
+    with serving(Settings(data_dir=tmp_path_factory.mktemp("web-finance-empty"))) as server:
+        yield WebSite(server)
+
+
+def test_an_analyst_imports_and_removes_a_list_from_the_page(empty_site: WebSite) -> None:
+    site = empty_site
+    earlier = site.bastion.scanner.scan_text(f"please give to {WALLET}", name="before-listing")
+    analyst = site.login(site.user("analyst"))
+    try:
+        page = analyst.get("/ui/finance").text
+        token = csrf_of(page)
+        assert 'id="import-form"' in page
+        broken = analyst.post(
+            "/ui/finance/lists",
+            data={"csrf": token},
+            files={"file": ("sdn.xml", SDN_XML[:300].encode(), "application/xml")},
+        )
+        assert broken.status_code == 422 and "sanctions_list_invalid" in broken.text
+        forged = analyst.post(
+            "/ui/finance/lists",
+            data={"csrf": "forged"},
+            files={"file": ("sdn.xml", SDN_XML.encode(), "application/xml")},
+        )
+        assert forged.status_code == 403
+        made = analyst.post(
+            "/ui/finance/lists",
+            data={"csrf": token, "format": "ofac_sdn_xml"},
+            files={"file": ("sdn.xml", SDN_XML.encode(), "application/xml")},
+        )
+        assert made.status_code == 303, made.text
+        shown = analyst.get(made.headers["location"]).text
+        assert "1 case(s) opened for content seen before" in shown and "sdn.xml" in shown
+        with site.bastion.db.session() as session:
+            [case] = site.bastion.cases.list(session, status="open")
+        assert case.content_id == earlier.content_id and ENTITY_UID in case.title
+        listed = site.bastion.sanctions
+        with site.bastion.db.session() as session:
+            [info] = listed.list(session)
+        gone = analyst.post(f"/ui/finance/lists/{info.id}/remove", data={"csrf": token})
+        assert gone.status_code == 303
+        with site.bastion.db.session() as session:
+            assert listed.list(session) == []
+    finally:
+        analyst.close()
+    auditor = site.login(site.user("auditor"))
+    try:
+        page = auditor.get("/ui/finance").text
+        assert 'id="import-form"' not in page
+        refused = auditor.post(
+            "/ui/finance/lists",
+            data={"csrf": csrf_of(page)},
+            files={"file": ("sdn.xml", SDN_XML.encode(), "application/xml")},
+        )
+        assert refused.status_code == 403
+    finally:
+        auditor.close()

@@ -27,7 +27,6 @@ from bastion.finance.extract import extract_instruments
 from bastion.finance.ftm import export_list
 from bastion.finance.report_pdf import render_report_pdf
 from bastion.finance.reports import report_for_case
-from bastion.finance.rescreen import rescreen
 from bastion.finance.screening import screen_wallets
 from bastion.signals.payment import CryptoAddressSignal
 
@@ -92,14 +91,12 @@ def import_list(
 ) -> None:
     """Import a list file (streamed; all or nothing). A newer version supersedes the active one."""
     with open_bastion() as bastion, bastion.db.session() as session:
-        info, new = bastion.sanctions.import_file(session, path, actor=cli_actor(), format=format)
-        record: dict[str, object] = {**info.to_dict(), "new": new}
-        if new:
-            looked_back = rescreen(
-                session, info.id, bastion.cases, bastion.policies.active(session)
-            )
-            record["rescreen_hits"] = looked_back.hits
-            record["rescreen_cases"] = looked_back.cases
+        outcome = bastion.lists.import_path(session, path, actor=cli_actor(), format=format)
+        info = outcome.info
+        record: dict[str, object] = {**info.to_dict(), "new": outcome.new}
+        if outcome.rescreen is not None:
+            record["rescreen_hits"] = outcome.rescreen.hits
+            record["rescreen_cases"] = outcome.rescreen.cases
         if bank:
             added = bank_list_wallets(
                 session, bastion.banks, source=info.source, bank=bank, actor=cli_actor()

@@ -8,10 +8,8 @@ the operator downloaded (raw body, at most ``BASTION_MAX_UPLOAD_MB``; larger fil
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -26,12 +24,9 @@ from bastion.finance.case_view import case_finance
 from bastion.finance.entities import bank_list_wallets, entity_details
 from bastion.finance.extract import extract_instruments
 from bastion.finance.ftm import export_list
-from bastion.finance.list_store import ListInfo
 from bastion.finance.report_pdf import render_report_pdf
 from bastion.finance.reports import report_for_case
-from bastion.finance.rescreen import RescreenReport, rescreen
 from bastion.finance.screening import screen_wallets
-from bastion.runtime import Bastion
 from bastion.signals.payment import CryptoAddressSignal
 
 router = APIRouter(prefix="/v1", tags=["finance"])
@@ -91,27 +86,6 @@ def list_lists(
     return {"lists": [info.to_dict() for info in infos]}
 
 
-def _import(
-    bastion: Bastion, data: bytes, fmt: str | None, name: str, actor: str
-) -> tuple[ListInfo, bool, RescreenReport | None]:
-    """Store the upload in a temporary file while it is read, import it, and look back at the
-    content already scanned for wallets the new version lists."""
-    handle, temp = tempfile.mkstemp(prefix="bastion-list-", dir=bastion.settings.data_dir)
-    path = Path(temp)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        with bastion.db.session() as session:
-            info, new = bastion.sanctions.import_file(
-                session, path, actor=actor, format=fmt, file_name=name
-            )
-            policy = bastion.policies.active(session)
-            looked_back = rescreen(session, info.id, bastion.cases, policy) if new else None
-            return info, new, looked_back
-    finally:
-        path.unlink(missing_ok=True)
-
-
 @router.post("/finance/lists", status_code=201, summary="Import a sanctions list file")
 async def import_list(
     request: Request,
@@ -123,15 +97,18 @@ async def import_list(
     data = await read_body(request, bastion.settings.max_upload_bytes)
     if not data:
         raise InvalidInput("the request body is the list file, and it is empty", field="body")
-    info, new, looked_back = await run_in_threadpool(
-        _import, bastion, data, format, file_name, key.actor
+    outcome = await run_in_threadpool(
+        partial(
+            bastion.lists.import_upload,
+            bastion.db,
+            data,
+            data_dir=bastion.settings.data_dir,
+            actor=key.actor,
+            format=format,
+            file_name=file_name,
+        )
     )
-    body = {
-        **info.to_dict(),
-        "new": new,
-        "rescreen": looked_back.to_dict() if looked_back else None,
-    }
-    return JSONResponse(body, status_code=201 if new else 200)
+    return JSONResponse(outcome.to_dict(), status_code=201 if outcome.new else 200)
 
 
 @router.get("/finance/lists/{list_id}", summary="One imported list version")
