@@ -210,3 +210,24 @@ def test_a_listed_name_in_a_post_comes_back_explained(
     explanation = hit["details"]["explanation"]
     assert [a["query_token"] for a in explanation["alignments"]] == ["yusuf", "haddad"]
     assert answer.json()["verdict"]["action"] == "review"
+
+
+def test_batch_screening(server: ApiServer, imported: dict[str, object]) -> None:
+    items = [
+        {"id": "a", "name": "Yousef Hadad"},
+        {"id": "b", "wallet": WALLET},
+        {"id": "c", "wallet": "0xnothex"},
+        {"name": "Jane Smith"},
+    ]
+    with server.client() as http:
+        answer = http.post("/v1/finance/screen/batch", json={"items": items})
+        assert answer.status_code == 200, answer.text
+        results = answer.json()["results"]
+        assert [r["id"] for r in results] == ["a", "b", "c", "4"]
+        assert results[0]["hits"][0]["entity"]["external_id"] == "48214"
+        assert results[1]["hits"][0]["entity"]["external_id"] == ENTITY_UID
+        assert results[2]["error"]["code"] == "invalid_signal"
+        assert results[3]["hits"] == []
+        too_many = http.post("/v1/finance/screen/batch", json={"items": [{"name": "x"}] * 10_001})
+        assert too_many.status_code == 422
+        assert http.post("/v1/finance/screen/batch", json={"items": []}).status_code == 422

@@ -84,3 +84,31 @@ def test_report_of_a_case_as_json_and_pdf(cli: Invoke, data_dir: Path, tmp_path:
     assert as_pdf.read_bytes().startswith(b"%PDF-")
     missing = cli("finance", "report", "999", "-o", str(tmp_path / "none.json"))
     assert missing.exit_code == 2 and "case_not_found" in missing.stderr
+
+
+def test_screen_a_csv_file_row_by_row(cli: Invoke, tmp_path: Path) -> None:
+    sdn = tmp_path / "sdn.xml"
+    sdn.write_text(SDN_XML, encoding="utf-8")
+    assert cli("finance", "lists", "import", str(sdn)).exit_code == 0
+    rows = tmp_path / "campaigns.csv"
+    rows.write_text(
+        "id,name,wallet\n"
+        "c-1,Jane Smith,\n"
+        "c-2,يوسف حداد,\n"
+        f"c-3,,{WALLET}\n"
+        ",,\n"
+        "c-4,,bc1qnotanaddress\n",
+        encoding="utf-8",
+    )
+    screened = cli("finance", "screen-file", str(rows), "--format", "json")
+    assert screened.exit_code == 1, screened.stderr
+    results = {r["id"]: r for r in json.loads(screened.stdout)}
+    assert sorted(results) == ["c-1", "c-2", "c-3", "c-4"]  # the blank row is skipped
+    assert results["c-1"]["hits"] == [] and results["c-1"]["error"] is None
+    assert results["c-2"]["hits"][0]["entity"]["external_id"] == "48214"
+    assert results["c-3"]["hits"][0]["entity"]["external_id"] == ENTITY_UID
+    assert results["c-4"]["error"]["code"] == "invalid_signal"
+    headless = tmp_path / "no-header.csv"
+    headless.write_text("Jane Smith\nJohn Doe\n", encoding="utf-8")
+    refused = cli("finance", "screen-file", str(headless))
+    assert refused.exit_code == 2 and "'name' or 'wallet' column" in refused.stderr

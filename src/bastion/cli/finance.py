@@ -22,6 +22,7 @@ import typer
 from bastion.cli.context import cli_actor, open_bastion
 from bastion.cli.output import FormatOption, OutputFormat, print_json, print_record, print_rows
 from bastion.errors import InvalidInput
+from bastion.finance.batch_screen import items_from_csv, screen_batch
 from bastion.finance.entities import bank_list_wallets, entity_details
 from bastion.finance.extract import extract_instruments
 from bastion.finance.ftm import export_list
@@ -195,6 +196,40 @@ def screen(
         ]
         print_rows(fmt, _HIT_COLUMNS, rows, document=records, empty="no hit")
     raise typer.Exit(1 if hits else 0)
+
+
+@app.command("screen-file")
+def screen_file(
+    path: Annotated[
+        Path, typer.Argument(help="CSV with a header: name and/or wallet, optional id.")
+    ],
+    threshold: Annotated[
+        float | None, typer.Option(help="Least name score, 0.5-1 (default setting).")
+    ] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Screen every row of a CSV file (at most 10,000); exit 1 when any row has a hit."""
+    text = _read_text(None, path)
+    items = items_from_csv(text)
+    with open_bastion() as bastion, bastion.db.session() as session:
+        cutoff = threshold if threshold is not None else bastion.settings.finance_name_threshold
+        if not 0.5 <= cutoff <= 1.0:
+            raise InvalidInput("threshold is between 0.5 and 1", field="threshold")
+        results = screen_batch(session, bastion.scanner.finance.names, items, threshold=cutoff)
+    records = [result.to_dict() for result in results]
+    rows = [
+        [
+            result.item.id,
+            result.item.name or result.item.wallet,
+            result.hits[0].reference if result.hits else "",
+            f"{result.hits[0].score:.2f}" if result.hits else "",
+            result.error.code if result.error else "",
+        ]
+        for result in results
+    ]
+    columns = ["id", "screened", "best hit", "score", "error"]
+    print_rows(fmt, columns, rows, document=records, empty="no rows")
+    raise typer.Exit(1 if any(result.hits for result in results) else 0)
 
 
 @app.command("entity")

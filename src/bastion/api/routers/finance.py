@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from bastion.api.auth import BastionDep, CasesReadKey, FinanceReadKey, FinanceWriteKey
 from bastion.api.body import read_body
 from bastion.errors import InvalidInput
+from bastion.finance.batch_screen import MAX_ITEMS, ScreenItem, screen_batch
 from bastion.finance.case_view import case_finance
 from bastion.finance.entities import bank_list_wallets, entity_details
 from bastion.finance.extract import extract_instruments
@@ -73,6 +74,32 @@ def screen(body: ScreenRequest, key: FinanceReadKey, bastion: BastionDep) -> dic
                 session, body.name or "", threshold=threshold, limit=body.limit, schema=body.schema_
             )
     return {"hits": [hit.to_dict() for hit in hits]}
+
+
+class BatchItem(BaseModel):
+    id: str = Field("", max_length=255)
+    name: str | None = Field(None, max_length=500)
+    wallet: str | None = Field(None, max_length=4000)
+
+
+class BatchRequest(BaseModel):
+    items: list[BatchItem] = Field(min_length=1, max_length=MAX_ITEMS)
+    threshold: float | None = Field(None, ge=0.5, le=1.0)
+    limit: int = Field(3, ge=1, le=20)
+
+
+@router.post("/finance/screen/batch", summary="Screen many names and wallets")
+def screen_many(body: BatchRequest, key: FinanceReadKey, bastion: BastionDep) -> dict[str, Any]:
+    items = [
+        ScreenItem(item.id or str(number), item.name, item.wallet)
+        for number, item in enumerate(body.items, start=1)
+    ]
+    threshold = body.threshold or bastion.settings.finance_name_threshold
+    with bastion.db.session() as session:
+        results = screen_batch(
+            session, bastion.scanner.finance.names, items, threshold=threshold, limit=body.limit
+        )
+    return {"results": [result.to_dict() for result in results]}
 
 
 @router.get("/finance/lists", summary="Imported sanctions lists")
