@@ -98,3 +98,43 @@ def test_with_ocr_off_no_frame_is_read(bastion: Bastion, tmp_path: Path) -> None
     watcher.run()
     reader.close()
     assert reader.read == reader.dropped == 0
+
+
+def test_a_donation_qr_code_on_screen_is_screened(bastion: Bastion, tmp_path: Path) -> None:
+    """A broadcast shows a QR code of a sanctioned wallet: the reader decodes it (no OCR needed),
+    the wallet hits the list, and one review alert and case follow, whatever the frames repeat."""
+    import zxingcpp
+    from av.video.frame import VideoFrame
+    from PIL import Image
+
+    from tests.finance.samples import ENTITY_UID, SDN_XML, WALLET
+
+    path = tmp_path / "sdn.xml"
+    path.write_text(SDN_XML, encoding="utf-8")
+    with bastion.db.session() as session:
+        bastion.sanctions.import_file(session, path, actor="test")
+    barcode = zxingcpp.create_barcode(f"bitcoin:{WALLET}", zxingcpp.BarcodeFormat.QRCode)
+    code = Image.fromarray(np.array(zxingcpp.write_barcode_to_image(barcode, scale=8)))
+    screen = Image.new("RGB", SIZE, (30, 30, 60))
+    screen.paste(code.convert("RGB"), (600, 100))
+    frame = VideoFrame.from_ndarray(np.asarray(screen), format="rgb24")
+    dispatcher = AlertDispatcher(bastion, webhook=None)
+    found: list[FrameText] = []
+
+    def on_finding(item: FrameText) -> None:
+        found.append(item)
+        dispatcher.text_finding(item)
+
+    reader = FrameTextReader(bastion, on_finding=on_finding)
+    for second in (1.0, 3.0):
+        assert reader.submit(5, "rtmp://media/live/appeal", second, frame)
+    reader.close()
+    [finding] = found
+    assert any(key.startswith("sanctions:") for key in finding.findings)
+    assert finding.result.finance is not None
+    assert finding.result.finance.wallet_hits[0].external_id == ENTITY_UID
+    with bastion.db.session() as session:
+        alerts = session.query(AlertRow).filter(AlertRow.kind == "stream_text").all()
+        cases = session.query(CaseRow).filter(CaseRow.kind == "stream_text").all()
+    assert len(alerts) == 1 and len(cases) == 1
+    assert "sanctions:" in cases[0].title

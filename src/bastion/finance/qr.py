@@ -11,12 +11,14 @@ from __future__ import annotations
 import io
 import warnings
 
+import numpy as np
+import numpy.typing as npt
 import zxingcpp
 from PIL import Image
 
 from bastion.errors import CorruptMedia, EmptyMedia, ImageTooLarge
 
-__all__ = ["read_qr_codes"]
+__all__ = ["read_codes_in_pixels", "read_qr_codes"]
 
 # A payment QR code on a poster or screenshot spans a good part of the picture: at 2048 pixels a
 # side its modules are still several pixels wide, and reading a 12-megapixel photo whole would
@@ -65,6 +67,18 @@ def read_qr_codes(data: bytes, *, max_pixels: int = 64_000_000) -> list[str]:
         raise ImageTooLarge(str(error), max_pixels=max_pixels) from None
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         raise CorruptMedia(f"cannot decode the image: {error}") from None
+    return _read(image)
+
+
+def read_codes_in_pixels(grey: npt.NDArray[np.uint8]) -> list[str]:
+    """The texts of the 2-D codes in a decoded grey frame (height x width), as a stream
+    watcher samples them."""
+    if grey.ndim != 2 or grey.dtype != np.uint8:
+        raise CorruptMedia("a frame to read codes in must be 8-bit grey pixels")
+    return _read(grey)
+
+
+def _read(image: Image.Image | npt.NDArray[np.uint8]) -> list[str]:
     try:
         barcodes = zxingcpp.read_barcodes(image, formats=_FORMATS)
     except (RuntimeError, ValueError) as error:

@@ -5,7 +5,8 @@ manifesto's title, a call to violence, a banked URL or wallet. With ``BASTION_ST
 set, each watcher hands one sampled frame every that many stream seconds to a shared reader; it
 runs Tesseract on the frame (at up to :data:`OCR_SIDE` pixels: the watcher's 480-pixel frames are
 too small for text) and scans what it reads as a text post: banked texts, links, designated
-entities and the classifier. A finding raises a ``stream_text`` alert and a case for review. It
+entities, the classifier, and payment instruments (QR codes on the frame are read too) screened
+against the sanctions lists. A finding raises a ``stream_text`` alert and a case for review. It
 never cuts a stream on its own: words on screen are evidence, not proof (news reports show them).
 
 OCR costs a few hundred milliseconds of a subprocess per frame, so it runs on its own worker
@@ -27,6 +28,7 @@ import numpy as np
 from av.video.frame import VideoFrame
 
 from bastion.errors import BastionError
+from bastion.finance.qr import read_codes_in_pixels
 from bastion.signals.ocr import ocr_image
 from bastion.stream.sampler import reduced_size
 
@@ -56,14 +58,22 @@ class FrameText:
 
 
 def findings_of(result: ScanResult) -> list[str]:
-    """What in a scan result deserves a reviewer: positive matches and classifier flags."""
+    """What in a scan result deserves a reviewer: positive matches, classifier flags, and
+    sanctions hits (a wallet or a listed name on screen)."""
+    listed = result.finance is not None and bool(result.finance.wallet_hits)
     keys = [
         f"entry:{match.entry_id}"
         for match in result.matches
-        if match.bank_kind == "positive" and not match.suppressed
+        if match.bank_kind == "positive"
+        and not match.suppressed
+        # A listed wallet is reported by its list entry; the wallet bank it went into after the
+        # first frame is the same finding, not a new one.
+        and not (listed and match.signal_type == "crypto_address")
     ]
     if result.text is not None:
         keys.extend(f"class:{score.code}" for score in result.text.scores if score.harmful)
+    if result.finance is not None:
+        keys.extend(f"sanctions:{hit.entity_id}" for hit in result.finance.hits)
     return sorted(set(keys))
 
 
@@ -122,12 +132,17 @@ class FrameTextReader:
         try:
             text = ocr_image(grey).text.strip()
         except BastionError as exc:
+            # The frame's QR codes are still read: they need no OCR.
             with self._lock:
                 self.failed += 1
             log.warning("OCR of stream %s at %.1f s: %s: %s", stream, seconds, exc.code, exc.detail)
-            return
-        with self._lock:
-            self.read += 1
+            text = ""
+        else:
+            with self._lock:
+                self.read += 1
+        codes = self._codes(grey)
+        if codes:  # a donation QR code on screen is read like text shown beside it
+            text = "\n".join([text, *codes]).strip()
         if len(text) < MIN_TEXT_CHARS:
             return
         result = self._bastion.scanner.scan_text(text, name=stream, source="stream-ocr")
@@ -138,6 +153,15 @@ class FrameTextReader:
             reported.update(new)
         if new:
             self._on_finding(FrameText(stream_id, stream, seconds, text, result, new, grey))
+
+    def _codes(self, grey: np.ndarray) -> list[str]:
+        if not self._bastion.settings.finance_enabled:
+            return []
+        try:
+            return read_codes_in_pixels(grey)
+        except BastionError as exc:
+            log.warning("QR codes of a stream frame: %s: %s", exc.code, exc.detail)
+            return []
 
     def close(self) -> None:
         """Read the frames already queued, then stop the workers."""
