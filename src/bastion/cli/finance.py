@@ -168,6 +168,10 @@ def screen(
         float | None, typer.Option(help="Least name score, 0.5-1 (default setting).")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=100)] = 10,
+    birth_year: Annotated[
+        int | None,
+        typer.Option(min=1800, max=2100, help="The person's birth year: corroborated hits first."),
+    ] = None,
     fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Screen a name or a wallet against the active lists; exit 1 on a hit."""
@@ -181,7 +185,7 @@ def screen(
             if not 0.5 <= cutoff <= 1.0:
                 raise InvalidInput("threshold is between 0.5 and 1", field="threshold")
             hits = bastion.scanner.finance.names.screen(
-                session, name or "", threshold=cutoff, limit=limit
+                session, name or "", threshold=cutoff, limit=limit, birth_year=birth_year
             )
     records = [hit.to_dict() for hit in hits]
     if fmt == OutputFormat.TABLE:

@@ -10,6 +10,7 @@ explanation of its score.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -229,8 +230,11 @@ class NameScreening:
         threshold: float,
         limit: int = 10,
         schema: str | None = None,
+        birth_year: int | None = None,
     ) -> list[ScreeningHit]:
-        """Listed names like ``name``, best first."""
+        """Listed names like ``name``, best first. With ``birth_year`` (a person's), each hit
+        says whether the listed birth dates corroborate it, and corroborated hits come first,
+        contradicted ones last (a namesake born in another year): a lead is never dropped."""
         if not name.strip():
             raise InvalidInput("a name to screen cannot be empty", field="name")
         if len(name) > MAX_SCREEN_NAME_CHARS:
@@ -238,7 +242,10 @@ class NameScreening:
                 f"a name to screen is at most {MAX_SCREEN_NAME_CHARS} characters", field="name"
             )
         matches = self.index(session).screen(name, threshold=threshold, limit=limit, schema=schema)
-        return self._hits(session, matches, in_text=False)
+        hits = self._hits(session, matches, in_text=False)
+        if birth_year is None:
+            return hits
+        return corroborate_birth_year(session, hits, birth_year)
 
     def find_in_text(self, session: Session, text: str, *, threshold: float) -> list[ScreeningHit]:
         """Listed names written in ``text``, with their offsets. A long document is read in
@@ -283,3 +290,36 @@ class NameScreening:
                 )
             )
         return hits
+
+
+_YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
+_ORDER = {"same": 0, "unknown": 1, "differs": 2}
+
+
+def corroborate_birth_year(
+    session: Session, hits: Sequence[ScreeningHit], birth_year: int
+) -> list[ScreeningHit]:
+    """``hits`` annotated with ``details["birth_year"]`` (``same``, ``differs`` or ``unknown``,
+    with the listed years), corroborated first; the order within each group is kept."""
+    if not 1800 <= birth_year <= 2100:
+        raise InvalidInput("birth_year is a year between 1800 and 2100", field="birth_year")
+    facts = _entity_facts(session, (hit.entity_id for hit in hits))
+    annotated: list[ScreeningHit] = []
+    for hit in hits:
+        entity, _ = facts[hit.entity_id]
+        written = (entity.data or {}).get("birth_dates", [])
+        years = sorted({int(y) for date in written for y in _YEAR.findall(str(date))})
+        verdict = "unknown" if not years else ("same" if birth_year in years else "differs")
+        listed = ", ".join(map(str, years)) or "none listed"
+        annotated.append(
+            replace(
+                hit,
+                explanation=f"{hit.explanation} Birth year {birth_year}: {verdict} "
+                f"(listed: {listed}).",
+                details={
+                    **hit.details,
+                    "birth_year": {"given": birth_year, "listed": years, "verdict": verdict},
+                },
+            )
+        )
+    return sorted(annotated, key=lambda hit: _ORDER[hit.details["birth_year"]["verdict"]])

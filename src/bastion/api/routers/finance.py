@@ -44,6 +44,9 @@ class ScreenRequest(BaseModel):
     wallet: str | None = Field(None, max_length=4000, description="A crypto address or URI.")
     threshold: float | None = Field(None, ge=0.5, le=1.0)
     limit: int = Field(10, ge=1, le=100)
+    birth_year: int | None = Field(
+        None, ge=1800, le=2100, description="A person's birth year, to corroborate hits."
+    )
     schema_: str | None = Field(
         None, alias="schema", description="Only entities of this FtM schema (Person...)."
     )
@@ -71,7 +74,12 @@ def screen(body: ScreenRequest, key: FinanceReadKey, bastion: BastionDep) -> dic
         else:
             threshold = body.threshold or bastion.settings.finance_name_threshold
             hits = bastion.scanner.finance.names.screen(
-                session, body.name or "", threshold=threshold, limit=body.limit, schema=body.schema_
+                session,
+                body.name or "",
+                threshold=threshold,
+                limit=body.limit,
+                schema=body.schema_,
+                birth_year=body.birth_year,
             )
     return {"hits": [hit.to_dict() for hit in hits]}
 
