@@ -13,7 +13,7 @@ from stix2validator import ValidationOptions, validate_instance
 
 from bastion.banks.records import BankInfo, BankKind, BankSource, EntryInfo, Severity, Tlp
 from bastion.errors import BastionError, InvalidSignal, StixUnsupported
-from bastion.share import stix
+from bastion.share import stix, stix_patterns
 from bastion.signals.registry import all_signal_types
 from bastion.signals.text import MINHASH_SIZE, format_minhash, format_shingles
 
@@ -99,7 +99,12 @@ def assert_valid(objects: list[dict[str, Any]]) -> None:
 
 def test_every_registered_signal_type_is_in_the_profile() -> None:
     names = {t.name for t in all_signal_types()}
-    assert names == set(stix.PATTERN_PATHS) == set(VALUES) == set(stix.ALGORITHM_VERSIONS)
+    assert (
+        names
+        == set(stix_patterns.PATTERN_PATHS)
+        == set(VALUES)
+        == set(stix_patterns.ALGORITHM_VERSIONS)
+    )
 
 
 @pytest.mark.parametrize("signal_type", sorted(VALUES))
@@ -146,7 +151,7 @@ def test_patterns(signal_type: str, pattern_start: str) -> None:
 
 
 def test_quotes_and_backslashes_are_escaped() -> None:
-    assert stix.escape_literal("a'b\\c") == "a\\'b\\\\c"
+    assert stix_patterns.escape_literal("a'b\\c") == "a\\'b\\\\c"
     indicator = export(make_entry("url"))
     assert indicator["pattern"] == "[url:value = 'https://example.com/path/it\\'s?q=o\\'brien']"
     assert stix.parse_pattern("[url:value = 'a\\'b\\\\c']") == ("url", "a'b\\c")

@@ -43,7 +43,7 @@ SCHEMES: Final = frozenset(
     | {"sol"}
 )
 
-# Sanctions-list currency codes (OFAC's "Digital Currency Address - XXX" and the like) to
+# Sanctions-list currency codes (OFAC's "Digital Currency Address - <code>" and the like) to
 # schemes. None: a token on several chains, the address format decides.
 LIST_CURRENCY_CHAINS: Final[dict[str, str | None]] = {
     "XBT": "btc",
