@@ -26,8 +26,7 @@ from bastion.finance.batch_screen import items_from_csv, screen_batch
 from bastion.finance.entities import bank_list_wallets, entity_details
 from bastion.finance.extract import extract_instruments
 from bastion.finance.ftm import export_list
-from bastion.finance.report_pdf import render_report_pdf
-from bastion.finance.reports import report_for_case
+from bastion.finance.reports import report_file, report_for_case
 from bastion.finance.screening import screen_wallets
 from bastion.signals.payment import CryptoAddressSignal
 
@@ -281,8 +280,5 @@ def report(
             tlp=tlp,
             form="pdf" if pdf else "json",
         )
-    if pdf:
-        output.write_bytes(render_report_pdf(document))
-    else:
-        output.write_text(json.dumps(document, ensure_ascii=False, indent=2), encoding="utf-8")
+    output.write_bytes(report_file(document, "pdf" if pdf else "json")[0])
     typer.echo(f"wrote {output} (report sha256 {document['report_sha256']})")

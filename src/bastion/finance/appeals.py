@@ -5,18 +5,20 @@ IBANs and wallets all day). What turns it into a terrorist-financing signal is w
 an appeal to fund fighters, the material-support category of the text classifier (``tvec4``), a
 designated group named beside it, or a sanctions list. This module finds the appeal wording, in
 the languages of ``data/appeal_phrases.json`` (a maintained data file), and scores it:
-``1 - Π(1 - weight)`` over the distinct phrases found, so one strong phrase (0.8) is an appeal on
-its own, and generic charity words (0.3) are one only in numbers.
+``1 - Π(1 - weight)`` over the distinct phrases found (a phrase inside a longer one found does
+not count again). It is an appeal when the score reaches 0.5 *and* one phrase is strong (0.5 or
+more): one strong phrase ("support the mujahideen", 0.8) is an appeal on its own, while generic
+charity words (0.25-0.35), however many, never are, since every mosque and food bank uses them.
 
-Text is compared after case folding, removing diacritics and Arabic short vowels and tatweel, and
-unifying Arabic letter variants (أ/إ/آ → ا, ة → ه, ى → ي), so spelling variants match; phrases
-only match at word boundaries. Offsets of each phrase point into the original text.
+Phrases and text are compared in the normal form the designated-entity matcher uses
+(:func:`bastion.signals.text_align.aligned_normal_form`), at word boundaries, and offsets point
+into the original text. Arabic writes "and", "so", "with" and "for" as one letter joined to the
+next word (وجهزوا): an Arabic phrase also matches with such a letter before it.
 """
 
 from __future__ import annotations
 
 import json
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -24,27 +26,21 @@ from typing import Any, Final
 
 import ahocorasick  # type: ignore[import-not-found]  # compiled module without type stubs
 
-APPEAL_THRESHOLD: Final = 0.5
-MAX_PHRASES: Final = 50
+from bastion.signals.text_align import aligned_normal_form
+from bastion.signals.text_normalize import normalize_text
 
-_ARABIC_VARIANTS: Final = {
-    "أ": "ا",
-    "إ": "ا",
-    "آ": "ا",
-    "ٱ": "ا",
-    "ة": "ه",
-    "ى": "ي",
-    "ؤ": "و",
-    "ئ": "ي",
-    "ـ": "",  # tatweel: stretches a word, means nothing
-    "ı": "i",  # Turkish dotless i, which NFKD keeps
-}
+APPEAL_THRESHOLD: Final = 0.5
+# A phrase at least this strong must be among those found: charity words alone ("donate",
+# "zakat", "sadaqah"), however many, are how every mosque and food bank asks for money.
+STRONG_WEIGHT: Final = 0.5
+MAX_PHRASES: Final = 50
+_ARABIC_PROCLITICS: Final = ("و", "ف", "ب", "ل")
 
 
 @dataclass(frozen=True, slots=True)
 class AppealPhrase:
     text: str  # as found in the original text
-    phrase: str  # the listed phrase it matched
+    phrase: str  # the listed phrase it matched (normal form)
     language: str
     weight: float
     start: int
@@ -72,7 +68,8 @@ class AppealFinding:
 
     @property
     def appeal(self) -> bool:
-        return self.score >= APPEAL_THRESHOLD
+        strong = any(phrase.weight >= STRONG_WEIGHT for phrase in self.phrases)
+        return strong and self.score >= APPEAL_THRESHOLD
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,50 +80,28 @@ class AppealFinding:
         }
 
 
-@lru_cache(maxsize=4096)
-def _fold_char(char: str) -> str:
-    mapped = _ARABIC_VARIANTS.get(char)
-    if mapped is not None:
-        return mapped
-    decomposed = unicodedata.normalize("NFKD", char)
-    kept = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return kept.casefold()
-
-
-def normalize_with_offsets(text: str) -> tuple[str, list[int]]:
-    """``text`` compared as phrases are, and for each character of it the offset in ``text``
-    of the character it came from."""
-    parts: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(text):
-        folded = char.casefold() if char.isascii() else _fold_char(char)
-        if folded:
-            parts.append(folded)
-            origin.extend([index] * len(folded))
-    return "".join(parts), origin
+@dataclass(frozen=True, slots=True)
+class _Phrase:
+    phrase: str
+    language: str
+    weight: float
 
 
 @lru_cache(maxsize=1)
 def _automaton() -> Any:
+    """Keys are `` phrase `` padded with spaces: in the padded normal form, that is a match at
+    word boundaries (the normal form turns every separator into one space)."""
     raw = resources.files("bastion.finance").joinpath("data/appeal_phrases.json").read_text()
     automaton = ahocorasick.Automaton()
     for item in json.loads(raw)["phrases"]:
-        phrase, _ = normalize_with_offsets(str(item["text"]))
-        automaton.add_word(phrase, (phrase, str(item["lang"]), float(item["weight"])))
+        phrase, language = normalize_text(str(item["text"])), str(item["lang"])
+        weight = float(item["weight"])
+        automaton.add_word(f" {phrase} ", _Phrase(phrase, language, weight))
+        if language == "ar":
+            for letter in _ARABIC_PROCLITICS:
+                automaton.add_word(f" {letter}{phrase} ", _Phrase(phrase, language, weight))
     automaton.make_automaton()
     return automaton
-
-
-# Arabic writes "and", "so", "with", "for" as one letter joined to the next word (وجهزوا).
-_ARABIC_PROCLITICS: Final = frozenset("وفبل")
-
-
-def _boundary(normalized: str, start: int, end: int) -> bool:
-    before = normalized[start - 1] if start > 0 else " "
-    if before in _ARABIC_PROCLITICS and (start < 2 or not normalized[start - 2].isalnum()):
-        before = " "
-    after = normalized[end] if end < len(normalized) else " "
-    return not before.isalnum() and not after.isalnum()
 
 
 def _outermost(phrases: list[AppealPhrase]) -> list[AppealPhrase]:
@@ -148,27 +123,25 @@ def find_appeal(text: str) -> AppealFinding:
     """The donation-appeal wording in ``text``."""
     if not text:
         return AppealFinding(0.0)
-    normalized, origin = normalize_with_offsets(text)
-    found: dict[str, AppealPhrase] = {}
-    for end_index, (phrase, language, weight) in _automaton().iter(normalized):
-        start = end_index - len(phrase) + 1
-        if not _boundary(normalized, start, end_index + 1):
-            continue
-        if phrase in found or len(found) >= MAX_PHRASES:
-            continue
-        original_start = origin[start]
-        original_end = origin[end_index] + 1
-        found[phrase] = AppealPhrase(
-            text[original_start:original_end],
-            phrase,
-            language,
-            weight,
-            original_start,
-            original_end,
-        )
-    if not found:
+    automaton = _automaton()
+    # Most posts carry no appeal: the offset map is built only when the plain form has one.
+    if not any(True for _ in automaton.iter(f" {normalize_text(text)} ")):
         return AppealFinding(0.0)
+    normal, starts, ends = aligned_normal_form(text)
+    found: dict[str, AppealPhrase] = {}
+    for last, target in automaton.iter(f" {normal} "):
+        if target.phrase in found or len(found) >= MAX_PHRASES:
+            continue
+        # In the padded string the phrase ends at ``last - 1``; in ``normal`` one less.
+        last_char = last - 2
+        first_char = last_char - len(target.phrase) + 1
+        start, end = starts[first_char], ends[last_char]
+        found[target.phrase] = AppealPhrase(
+            text[start:end], target.phrase, target.language, target.weight, start, end
+        )
     phrases = sorted(_outermost(list(found.values())), key=lambda item: item.start)
+    if not phrases:
+        return AppealFinding(0.0)
     remaining = 1.0
     for item in phrases:
         remaining *= 1.0 - item.weight

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bastion.banks.records import AddReport
 from bastion.banks.service import Banks
 from bastion.errors import SanctionsEntityNotFound
-from bastion.finance.list_store import ACTIVE, LIST_NAMES, UNVALIDATED_PREFIX
+from bastion.finance.list_store import ACTIVE, UNVALIDATED_PREFIX, list_name, list_summary
 from bastion.finance.wallet_bank import ListedWallet, bank_listed_wallets
 from bastion.storage.finance_models import (
     FinanceHitRow,
@@ -44,13 +44,7 @@ def entity_details(session: Session, entity_id: int) -> dict[str, Any]:
         "caption": row.caption,
         "programs": list(row.programs or []),
         "listed_on": row.listed_on.isoformat() if row.listed_on else None,
-        "list": {
-            "id": listed.id,
-            "source": listed.source,
-            "name": LIST_NAMES.get(listed.source, listed.source),
-            "published": listed.published.isoformat() if listed.published else None,
-            "status": listed.status,
-        },
+        "list": list_summary(listed),
         "names": data.get("names", []),
         "identifiers": data.get("identifiers", []),
         "birth_dates": data.get("birth_dates", []),
@@ -100,9 +94,9 @@ def bank_list_wallets(
         .where(SanctionsListRow.source == source, SanctionsListRow.status == ACTIVE)
         .order_by(SanctionsWalletRow.id)
     ).all()
-    list_name = LIST_NAMES.get(source, source)
+    called = list_name(source)
     wallets = [
-        ListedWallet(wallet.signal_value, source, list_name, entity.external_id, entity.caption)
+        ListedWallet(wallet.signal_value, source, called, entity.external_id, entity.caption)
         for wallet, entity in rows
         if wallet.valid and not wallet.signal_value.startswith(UNVALIDATED_PREFIX)
     ]
@@ -112,6 +106,6 @@ def bank_list_wallets(
         wallets,
         bank=bank,
         actor=actor,
-        description=f"Wallets listed by {list_name}.",
+        description=f"Wallets listed by {called}.",
         tlp=tlp,
     )

@@ -53,6 +53,23 @@ LIST_NAMES: Final = {
 }
 
 
+def list_name(source: str) -> str:
+    """How people call a list: ``OFAC SDN`` for ``ofac_sdn``."""
+    return LIST_NAMES.get(source, source)
+
+
+def list_summary(row: SanctionsListRow) -> dict[str, Any]:
+    """The list version a hit or an entity belongs to, as evidence names it."""
+    return {
+        "id": row.id,
+        "source": row.source,
+        "name": list_name(row.source),
+        "published": row.published.isoformat() if row.published else None,
+        "version": row.version,
+        "status": row.status,
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class ListInfo:
     id: int
@@ -84,7 +101,7 @@ def list_info(row: SanctionsListRow) -> ListInfo:
     return ListInfo(
         id=row.id,
         source=row.source,
-        name=LIST_NAMES.get(row.source, row.source),
+        name=list_name(row.source),
         format=row.format,
         published=row.published.isoformat() if row.published else None,
         version=row.version,

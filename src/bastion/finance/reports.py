@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from bastion.audit import AuditLog
 from bastion.errors import InvalidInput
-from bastion.finance.list_store import LIST_NAMES
+from bastion.finance.list_store import list_summary
+from bastion.finance.report_pdf import render_report_pdf
 from bastion.review.cases import CaseInfo, Cases
 from bastion.share.instance import this_instance
 from bastion.storage.finance_models import (
@@ -97,14 +98,7 @@ def hit_records(session: Session, case_id: int, content_id: int | None) -> list[
     ).all()
     return [
         {
-            "list": {
-                "id": listed.id,
-                "source": listed.source,
-                "name": LIST_NAMES.get(listed.source, listed.source),
-                "published": _iso(listed.published),
-                "version": listed.version,
-                "status": listed.status,
-            },
+            "list": list_summary(listed),
             "entity": {
                 "id": entity.id,
                 "external_id": entity.external_id,
@@ -285,3 +279,12 @@ def report_for_case(
         details={"form": form, "tlp": marking, "report_sha256": report["report_sha256"]},
     )
     return report
+
+
+def report_file(report: dict[str, Any], form: str) -> tuple[bytes, str, str]:
+    """The report as a file to hand over: (bytes, media type, file name)."""
+    name = f"case-{report['case']['id']}-finance"
+    if form == "pdf":
+        return render_report_pdf(report), "application/pdf", f"{name}.pdf"
+    body = json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
+    return body, "application/json", f"{name}.json"

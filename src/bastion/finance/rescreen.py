@@ -18,7 +18,7 @@ from sqlalchemy import and_, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from bastion.decide.policy import Policy
-from bastion.finance.list_store import LIST_NAMES
+from bastion.finance.list_store import list_name
 from bastion.review.cases import Cases, NewCase
 from bastion.storage.finance_models import (
     FinanceFindingRow,
@@ -63,7 +63,7 @@ def rescreen(session: Session, list_id: int, cases: Cases, policy: Policy) -> Re
         .where(SanctionsWalletRow.list_id == list_id, ~already)
         .order_by(FinanceFindingRow.content_id, FinanceFindingRow.id)
     ).all()
-    list_name = LIST_NAMES.get(listed.source, listed.source)
+    called = list_name(listed.source)
     published = listed.published.isoformat() if listed.published else "an undated list"
     by_content: dict[int, list[str]] = {}
     seen: set[tuple[int, int]] = set()
@@ -71,7 +71,7 @@ def rescreen(session: Session, list_id: int, cases: Cases, policy: Policy) -> Re
         if (finding.content_id, entity.id) in seen:
             continue
         seen.add((finding.content_id, entity.id))
-        reference = f"{list_name} {entity.external_id} ({entity.caption})"
+        reference = f"{called} {entity.external_id} ({entity.caption})"
         session.add(
             FinanceHitRow(
                 content_id=finding.content_id,
@@ -83,7 +83,7 @@ def rescreen(session: Session, list_id: int, cases: Cases, policy: Policy) -> Re
                 listed=wallet.raw,
                 score=1.0,
                 explanation=(
-                    f"Exact match, found when {list_name} of {published} was imported: "
+                    f"Exact match, found when {called} of {published} was imported: "
                     f"{wallet.signal_value} (seen {finding.found_at:%Y-%m-%d}) is listed as "
                     f"{wallet.currency} address {wallet.raw} of {reference}"
                 ),

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bastion.errors import InvalidInput
-from bastion.finance.list_store import ACTIVE, LIST_NAMES
+from bastion.finance.list_store import ACTIVE, list_name
 from bastion.finance.name_index import MAX_TEXT_CHARS, NameIndex, NameMatch
 from bastion.storage.finance_models import (
     SanctionsEntityRow,
@@ -125,7 +125,7 @@ def _hit(
         explanation=explanation,
         list_id=listed.id,
         list_source=listed.source,
-        list_name=LIST_NAMES.get(listed.source, listed.source),
+        list_name=list_name(listed.source),
         list_published=listed.published.isoformat() if listed.published else None,
         entity_id=entity.id,
         external_id=entity.external_id,
@@ -154,7 +154,7 @@ def screen_wallets(session: Session, signal_values: Sequence[str]) -> list[Scree
     hits = []
     for wallet in wallets:
         entity, listed = facts[wallet.entity_id]
-        list_name = LIST_NAMES.get(listed.source, listed.source)
+        called = list_name(listed.source)
         hits.append(
             _hit(
                 entity,
@@ -165,7 +165,7 @@ def screen_wallets(session: Session, signal_values: Sequence[str]) -> list[Scree
                 score=1.0,
                 explanation=(
                     f"Exact match: {wallet.signal_value} is listed as {wallet.currency} address "
-                    f"{wallet.raw} of {entity.caption} ({list_name} {entity.external_id})"
+                    f"{wallet.raw} of {entity.caption} ({called} {entity.external_id})"
                     + ("" if wallet.valid else "; the listed address fails its checksum")
                 ),
                 details={"currency": wallet.currency, "listed_valid": wallet.valid},

@@ -3,7 +3,6 @@ evidence report for a financial intelligence unit (its panel is part of the case
 
 from __future__ import annotations
 
-import json
 from functools import partial
 from typing import Annotated, Final
 
@@ -16,8 +15,7 @@ from bastion.api.auth import BastionDep
 from bastion.api.body import read_form
 from bastion.errors import BastionError, InvalidInput
 from bastion.finance.lists.read import FORMATS as LIST_FORMATS
-from bastion.finance.report_pdf import render_report_pdf
-from bastion.finance.reports import report_for_case
+from bastion.finance.reports import report_file, report_for_case
 from bastion.finance.screening import ScreeningHit, screen_wallets
 from bastion.runtime import Bastion
 from bastion.signals.payment import CryptoAddressSignal
@@ -150,9 +148,6 @@ def finance_report(
             data_dir=bastion.settings.data_dir,
             form=format,
         )
-    name = f"case-{case_id}-finance.{format}"
+    body, media_type, name = report_file(report, format)
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    if format == "pdf":
-        return Response(render_report_pdf(report), media_type="application/pdf", headers=headers)
-    body = json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8")
-    return Response(body, media_type="application/json", headers=headers)
+    return Response(body, media_type=media_type, headers=headers)

@@ -25,8 +25,7 @@ from bastion.finance.case_view import case_finance
 from bastion.finance.entities import bank_list_wallets, entity_details
 from bastion.finance.extract import extract_instruments
 from bastion.finance.ftm import export_list
-from bastion.finance.report_pdf import render_report_pdf
-from bastion.finance.reports import report_for_case
+from bastion.finance.reports import report_file, report_for_case
 from bastion.finance.screening import screen_wallets
 from bastion.signals.payment import CryptoAddressSignal
 
@@ -220,10 +219,6 @@ def finance_report(
             tlp=tlp,
             form=format,
         )
-    if format == "pdf":
-        return Response(
-            render_report_pdf(report),
-            media_type="application/pdf",
-            headers={"Content-Disposition": f'attachment; filename="case-{case_id}-finance.pdf"'},
-        )
-    return JSONResponse(report)
+    body, media_type, name = report_file(report, format)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(body, media_type=media_type, headers=headers)
