@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bastion.finance.bank_accounts import find_bics, find_ibans, validate_bic, validate_iban
+from bastion.finance.extract import extract_instruments
 from bastion.finance.fold import fold_text
 
 
@@ -69,3 +70,14 @@ def test_bic_right_after_an_iban() -> None:
 def test_invalid_bic_after_context_is_refused() -> None:
     assert find_bics("BIC: DONATION") == []
     assert validate_bic("ABCDEFGH") is None
+
+
+def test_an_iban_wrapped_onto_the_next_line_is_found() -> None:
+    text = "Account:\nDE89 3704 0044\n0532 0130 00\nthank you"
+    [found] = [i for i in extract_instruments(text) if i.kind == "iban"]
+    assert found.value == "DE89370400440532013000"
+    assert text[found.start : found.end] == "DE89 3704 0044\n0532 0130 00"
+    # A line break is one separator: a blank line between groups is two lines apart.
+    assert not [
+        i for i in extract_instruments("DE89 3704 0044\n\n0532 0130 00") if i.kind == "iban"
+    ]

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from bastion.finance.reports import report_for_case
 from bastion.runtime import Bastion
 from bastion.storage.finance_models import FinanceFindingRow, FinanceHitRow
+from tests.signals.test_ocr import draw, needs_tesseract
 
 from .samples import DISGUISED, ENTITY_UID, SDN_XML, WALLET
 
@@ -203,3 +204,20 @@ def test_a_long_document_is_screened_to_its_end(bastion: Bastion, tmp_path: Path
     assert names and names[0].external_id == "48214"
     assert document[names[0].start or 0 : names[0].end or 0] == "Yusuf Haddad"
     assert result.finance.wallet_hits[0].external_id == ENTITY_UID
+
+
+@needs_tesseract
+def test_an_iban_printed_on_an_image_is_found_by_ocr(bastion: Bastion) -> None:
+    """An appeal poster prints its bank account: OCR reads it and the IBAN is validated."""
+    poster = Image.fromarray(
+        draw(["Support the mujahideen", "IBAN DE89 3704 0044", "0532 0130 00"], font_size=64)
+    )
+    buffer = io.BytesIO()
+    poster.save(buffer, "PNG")
+    result = bastion.scanner.scan_bytes(buffer.getvalue(), name="poster.png", ocr=True)
+    assert result.finance is not None
+    assert [(i.kind, i.value) for i in result.finance.instruments] == [
+        ("iban", "DE89370400440532013000")
+    ]
+    assert result.finance.appeal is not None and result.finance.appeal.appeal
+    assert "iban" in {signal.type for signal in result.signals}

@@ -37,14 +37,16 @@ class FoundAccount(NamedTuple):
     details: dict[str, str]
 
 
-_SEP: Final = r"[ \u00a0\u202f-]?"
+# Groups of four are written with spaces, no-break spaces or hyphens, and on posters and
+# screenshots an IBAN often wraps onto the next line.
+_SEP: Final = r"(?:[ \u00a0\u202f-]|[ \t]*\r?\n[ \t]*)?"
 # Starts at the two check digits (digits are rare in prose, so the regex engine skips quickly
 # to them); the country code before them is checked in Python.
 _IBAN: Final = re.compile(
     rf"[0-9]{{2}}(?:{_SEP}[0-9A-Za-z]{{4}}){{2,7}}(?:{_SEP}[0-9A-Za-z]{{1,4}})?(?![0-9A-Za-z])"
 )
 _ALNUM: Final = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-_SEPARATORS: Final = re.compile(r"[ \u00a0\u202f-]")
+_SEPARATORS: Final = re.compile(r"[ \t\r\n\u00a0\u202f-]")
 # Context words as written, and folded (the text searched is folded: Cyrillic б reads 6, к k).
 _BIC_WORDS: Final = ("бик", "свифт")
 _BIC_CONTEXT: Final = re.compile(
@@ -131,10 +133,10 @@ def find_ibans(text: str) -> list[FoundAccount]:
             if result is not None:
                 found.append(FoundAccount(begin, begin + len(raw), "iban", *result))
                 break
-            cut = max(raw.rfind(" "), raw.rfind("\u00a0"), raw.rfind("-"), raw.rfind("\u202f"))
+            cut = max(raw.rfind(sep) for sep in (" ", "\u00a0", "-", "\u202f", "\n", "\t"))
             if cut < 15:
                 break
-            raw = raw[:cut]
+            raw = raw[:cut].rstrip(" \t\r\u00a0\u202f-")
     return found
 
 
